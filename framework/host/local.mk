@@ -1,0 +1,1 @@
+# framework/host fragment, included by Makefile.am

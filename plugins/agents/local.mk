@@ -1,0 +1,1 @@
+# plugins/agents fragment, included by Makefile.am

@@ -1,0 +1,1 @@
+# plugins/datasets fragment, included by Makefile.am

@@ -1,0 +1,1 @@
+# plugins/surrogates fragment, included by Makefile.am

@@ -1,0 +1,1 @@
+# t fragment, included by Makefile.am
