@@ -1,3 +1,3 @@
-# framework/core: engine, costs, training, evaluation (part of libl2d)
+# framework/core engine: RNG, MLP, optimisers, schedules (part of libl2d)
 framework_libl2d_la_SOURCES += framework/core/version.c
 l2dinclude_HEADERS += framework/include/l2d/l2d.h

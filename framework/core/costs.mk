@@ -1,0 +1,1 @@
+# framework/core/costs.mk: build fragment, included by Makefile.am

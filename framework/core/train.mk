@@ -1,0 +1,1 @@
+# framework/core/train.mk: build fragment, included by Makefile.am

@@ -1,0 +1,1 @@
+# framework/host/config.mk: build fragment, included by Makefile.am

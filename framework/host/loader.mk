@@ -1,0 +1,1 @@
+# framework/host/loader.mk: build fragment, included by Makefile.am

@@ -1,1 +1,0 @@
-# framework/host fragment, included by Makefile.am

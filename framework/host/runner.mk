@@ -1,0 +1,1 @@
+# framework/host/runner.mk: build fragment, included by Makefile.am

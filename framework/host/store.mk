@@ -1,0 +1,1 @@
+# framework/host/store.mk: build fragment, included by Makefile.am

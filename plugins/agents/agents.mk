@@ -1,0 +1,1 @@
+# plugins/agents/agents.mk: build fragment, included by Makefile.am

@@ -1,1 +1,0 @@
-# plugins/agents fragment, included by Makefile.am

@@ -1,0 +1,1 @@
+# plugins/datasets/datasets.mk: build fragment, included by Makefile.am

@@ -1,1 +1,0 @@
-# plugins/datasets fragment, included by Makefile.am

@@ -1,1 +1,0 @@
-# plugins/surrogates fragment, included by Makefile.am

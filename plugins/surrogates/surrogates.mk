@@ -1,0 +1,1 @@
+# plugins/surrogates/surrogates.mk: build fragment, included by Makefile.am

@@ -1,0 +1,1 @@
+# t/agents.mk: build fragment, included by Makefile.am

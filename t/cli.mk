@@ -1,0 +1,1 @@
+# t/cli.mk: build fragment, included by Makefile.am

@@ -1,0 +1,1 @@
+# t/config.mk: build fragment, included by Makefile.am

@@ -1,0 +1,1 @@
+# t/datasets.mk: build fragment, included by Makefile.am

@@ -1,0 +1,1 @@
+# t/engine.mk: build fragment, included by Makefile.am

@@ -1,1 +1,0 @@
-# t fragment, included by Makefile.am

@@ -1,0 +1,1 @@
+# t/store.mk: build fragment, included by Makefile.am

@@ -1,0 +1,1 @@
+# t/surrogate.mk: build fragment, included by Makefile.am

@@ -1,0 +1,1 @@
+# t/train.mk: build fragment, included by Makefile.am
