@@ -1,1 +1,7 @@
-# t/surrogate.mk: build fragment, included by Makefile.am
+# t/surrogate.mk: tests of the surrogate plugins, costs and the gradient checker
+# (per-target CFLAGS give the plugin sources linked into tests their own
+# object names, apart from the libtool objects of the plugins)
+check_PROGRAMS += t/test_ce
+t_test_ce_SOURCES = t/test_ce.c plugins/surrogates/ce.c
+t_test_ce_CFLAGS = $(AM_CFLAGS)
+TESTS += t/test_ce
