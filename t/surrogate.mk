@@ -5,3 +5,8 @@ check_PROGRAMS += t/test_ce
 t_test_ce_SOURCES = t/test_ce.c plugins/surrogates/ce.c
 t_test_ce_CFLAGS = $(AM_CFLAGS)
 TESTS += t/test_ce
+
+check_PROGRAMS += t/test_costs
+t_test_costs_SOURCES = t/test_costs.c
+t_test_costs_LDADD = framework/libl2d.la
+TESTS += t/test_costs
