@@ -10,3 +10,9 @@ check_PROGRAMS += t/test_costs
 t_test_costs_SOURCES = t/test_costs.c
 t_test_costs_LDADD = framework/libl2d.la
 TESTS += t/test_costs
+
+check_PROGRAMS += t/test_gradcheck
+t_test_gradcheck_SOURCES = t/test_gradcheck.c plugins/surrogates/ce.c
+t_test_gradcheck_CFLAGS = $(AM_CFLAGS)
+t_test_gradcheck_LDADD = framework/libl2d.la
+TESTS += t/test_gradcheck
