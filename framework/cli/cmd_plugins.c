@@ -190,6 +190,12 @@ int l2d_cmd_plugin_check(int argc, char **argv)
                         fprintf(stderr, "l2d plugin-check: %s: gradient check, %zu agents: %s\n",
                                 d->name, A, err.msg);
                         failed = 1;
+                    } else if (gc.failures) {
+                        fprintf(stderr,
+                                "l2d plugin-check: %s: gradient vs finite differences, %zu "
+                                "agents: %d of %d trials fail; worst: %s\n",
+                                d->name, A, gc.failures, gc.trials, gc.worst);
+                        failed = 1;
                     } else {
                         printf("%s: %s: gradient vs finite differences, %zu agents, %d trials: "
                                "max abs err %.3g, max rel err %.3g: ok\n",
