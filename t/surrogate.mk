@@ -16,3 +16,6 @@ t_test_gradcheck_SOURCES = t/test_gradcheck.c plugins/surrogates/ce.c
 t_test_gradcheck_CFLAGS = $(AM_CFLAGS)
 t_test_gradcheck_LDADD = framework/libl2d.la
 TESTS += t/test_gradcheck
+
+TESTS += t/surrogate_eval.sh
+EXTRA_DIST += t/surrogate_eval.sh

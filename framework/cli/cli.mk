@@ -13,3 +13,6 @@ quickstart: all
 	./l2d run $(srcdir)/experiments/quickstart.ini --db results/quickstart.db
 	./l2d report results/quickstart.db
 .PHONY: quickstart
+
+# `l2d surrogate eval` (surrogate helper)
+l2d_SOURCES += framework/cli/cmd_surrogate.c
