@@ -30,12 +30,19 @@ struct rows {
     float *t;   /* [n][tdim] */
 };
 
+static char logged[L2D_ERRMSG_MAX];
+static void log_line(void *self, const char *msg)
+{
+    (void)self;
+    snprintf(logged, sizeof logged, "%s", msg);
+}
+
 static int open_csv(const char *const *over, const char *data_dir, void **st,
                     struct l2d_error *err)
 {
     struct dsparams d;
     dsp_build(&d, desc->params, over);
-    struct l2d_host host = {sizeof host, 11, data_dir, NULL, NULL};
+    struct l2d_host host = {sizeof host, 11, data_dir, log_line, NULL};
     *st = (void *)1;
     int rc = ops->open(&d.p, &host, st, err);
     if (rc && *st != NULL) tap_diag("open failed but left a state");
@@ -125,6 +132,20 @@ static void test_small(void)
         ops->close(st);
     } else
         tap_ok(0, "no class/target");
+    const char *two[] = {"path=" FIX "small.csv", "target=price, x2", "target_scale=0.5",
+                         "val_fraction=0", "test_fraction=0", NULL};
+    rc = open_csv(two, NULL, &st, &err);
+    if (!rc) {
+        struct rows r2;
+        get_rows(st, &r2);
+        int ok2 = r2.info.tdim == 2 && r2.info.dim == 1 && r2.n == 10;
+        for (size_t i = 0; ok2 && i < r2.n; i++) /* rows in file order: row k = i + 1 */
+            ok2 = r2.t[2 * i] == 50.0f * (float)(i + 1) && r2.t[2 * i + 1] == 5.0f * (float)(i + 1);
+        tap_ok(ok2, "two target columns: tdim 2, t = (price, x2) * 0.5, feature x1 only");
+        free_rows(&r2);
+        ops->close(st);
+    } else
+        tap_ok(0, "two target columns: %s", err.msg);
     const char *tree[] = {"path=t/data/csv/small.csv", NULL};
     rc = open_csv(tree, NULL, &st, &err);
     tap_ok(rc == 0, "path relative to the source tree: %s", rc ? err.msg : "ok");
@@ -282,6 +303,8 @@ static void test_california(void)
     rc = open_csv(o, NULL, &st, &err);
     tap_ok(rc == 0, "California Housing opens by its relative path: %s", rc ? err.msg : "ok");
     if (rc) return;
+    tap_ok(strstr(logged, "20640 rows, 207 dropped (empty fields), 8 features, 5 classes") != NULL,
+           "log: %s", logged);
     struct rows r;
     get_rows(st, &r);
     const struct l2d_dataset_info *in = &r.info;
@@ -344,7 +367,7 @@ static void test_california(void)
 int main(void)
 {
     (void)tap_skip_all;
-    tap_plan(1 + 9 + 6 + 4 + 19 + 9);
+    tap_plan(1 + 10 + 6 + 4 + 19 + 10);
     desc = l2d_plugin_entry(0);
     tap_ok(desc && desc->magic == L2D_PLUGIN_MAGIC && desc->kind == L2D_KIND_DATASET &&
                !strcmp(desc->name, "csv") && l2d_plugin_entry(1) == NULL,
