@@ -7,7 +7,7 @@
 #include <string.h>
 
 #include "l2d/dataprep.h"
-#include "core/local_rng.h" /* TODO: l2d/engine.h once merged */
+#include "l2d/engine.h"
 
 int l2d_split_counts(size_t n, double val_frac, double test_frac, size_t counts[3],
                      struct l2d_error *err)
@@ -43,10 +43,10 @@ int l2d_split_rows(size_t n, uint64_t seed, double val_frac, double test_frac, s
 {
     int rc = l2d_split_counts(n, val_frac, test_frac, counts, err);
     if (rc) return rc;
-    struct lrng rng;
-    lrng_seed(&rng, lrng_seed_mix(seed, "l2d-split"));
+    struct l2d_rng rng;
+    l2d_rng_seed(&rng, l2d_seed_mix(seed, "l2d-split"));
     for (size_t i = 0; i < n; i++) idx[i] = i;
-    lrng_shuffle(&rng, idx, n);
+    l2d_rng_shuffle(&rng, idx, n);
     /* Sorted within each split, so a split's rows keep the file order. */
     size_t at = 0;
     for (int s = 0; s < 3; s++) {

@@ -19,7 +19,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "core/local_rng.h" /* TODO: l2d/engine.h's l2d_rng once merged */
+#include "l2d/engine.h"
 #include "l2d/dataprep.h"
 #include "l2d/plugin.h"
 
@@ -54,10 +54,10 @@ struct cluster {
     double *dir_lin; /* [D] unit direction of the slope */
 };
 
-static void unit_vector(struct lrng *r, double *v, size_t d)
+static void unit_vector(struct l2d_rng *r, double *v, size_t d)
 {
     double nn = 0;
-    for (size_t j = 0; j < d; j++) v[j] = lrng_normal(r), nn += v[j] * v[j];
+    for (size_t j = 0; j < d; j++) v[j] = l2d_rng_normal(r), nn += v[j] * v[j];
     nn = sqrt(nn);
     for (size_t j = 0; j < d; j++) v[j] = nn > 0 ? v[j] / nn : (j == 0);
 }
@@ -108,8 +108,8 @@ static int generate(struct l2d_table *tb, size_t Z, double noise, double sep, ui
         free(cl), free(block), free(score), free(u);
         return l2d_seterr(err, L2D_ENOMEM, "synthetic: out of memory");
     }
-    struct lrng r;
-    lrng_seed(&r, lrng_seed_mix(data_seed, "synthetic-structure"));
+    struct l2d_rng r;
+    l2d_rng_seed(&r, l2d_seed_mix(data_seed, "synthetic-structure"));
     double wsum = 0;
     for (size_t k = 0; k < Z; k++) {
         struct cluster *c = &cl[k];
@@ -119,35 +119,35 @@ static int generate(struct l2d_table *tb, size_t Z, double noise, double sep, ui
         c->bcls = p, p += C;
         c->dir_sin = p, p += D;
         c->dir_lin = p;
-        c->weight = 0.5 + lrng_uniform(&r); /* unequal cluster sizes */
+        c->weight = 0.5 + l2d_rng_uniform(&r); /* unequal cluster sizes */
         wsum += c->weight;
-        c->scale = 0.6 + 0.8 * lrng_uniform(&r);
-        for (size_t j = 0; j < D; j++) c->centre[j] = sep * lrng_normal(&r);
-        for (size_t j = 0; j < C * D; j++) c->wcls[j] = lrng_normal(&r) / sqrt((double)D);
-        for (size_t j = 0; j < C; j++) c->bcls[j] = 0.5 * lrng_normal(&r);
+        c->scale = 0.6 + 0.8 * l2d_rng_uniform(&r);
+        for (size_t j = 0; j < D; j++) c->centre[j] = sep * l2d_rng_normal(&r);
+        for (size_t j = 0; j < C * D; j++) c->wcls[j] = l2d_rng_normal(&r) / sqrt((double)D);
+        for (size_t j = 0; j < C; j++) c->bcls[j] = 0.5 * l2d_rng_normal(&r);
         c->bcls[k % C] += 1.0; /* each cluster leans towards one class */
         unit_vector(&r, c->dir_sin, D);
         unit_vector(&r, c->dir_lin, D);
-        c->level = lrng_normal(&r);
-        c->amp = 0.5 + 1.5 * lrng_uniform(&r);
-        c->freq = 0.5 + 1.5 * lrng_uniform(&r);
-        c->phase = 6.283185307179586 * lrng_uniform(&r);
+        c->level = l2d_rng_normal(&r);
+        c->amp = 0.5 + 1.5 * l2d_rng_uniform(&r);
+        c->freq = 0.5 + 1.5 * l2d_rng_uniform(&r);
+        c->phase = 6.283185307179586 * l2d_rng_uniform(&r);
     }
 
-    lrng_seed(&r, lrng_seed_mix(data_seed, "synthetic-rows"));
+    l2d_rng_seed(&r, l2d_seed_mix(data_seed, "synthetic-rows"));
     for (size_t i = 0; i < n; i++) {
         /* a fixed number of draws per row, so rows do not depend on noise */
-        double pick = lrng_uniform(&r) * wsum;
+        double pick = l2d_rng_uniform(&r) * wsum;
         size_t k = 0;
         while (k + 1 < Z && pick >= cl[k].weight) pick -= cl[k].weight, k++;
         const struct cluster *c = &cl[k];
         for (size_t j = 0; j < D; j++) {
-            u[j] = lrng_normal(&r); /* position in the cluster, in units of its scale */
+            u[j] = l2d_rng_normal(&r); /* position in the cluster, in units of its scale */
             tb->x[i * D + j] = (float)(c->centre[j] + c->scale * u[j]);
         }
-        double flip = lrng_uniform(&r);
-        size_t random_class = (size_t)lrng_below(&r, C);
-        double tnoise = lrng_normal(&r);
+        double flip = l2d_rng_uniform(&r);
+        size_t random_class = (size_t)l2d_rng_below(&r, C);
+        double tnoise = l2d_rng_normal(&r);
 
         size_t best = 0;
         for (size_t m = 0; m < C; m++) {
