@@ -17,3 +17,10 @@ t_test_cluster_expert_CFLAGS = $(AM_CFLAGS)
 t_test_cluster_expert_CPPFLAGS = $(AM_CPPFLAGS) -I$(top_srcdir)
 t_test_cluster_expert_LDADD = framework/libl2d.la -lm
 TESTS += t/test_cluster_expert
+
+check_PROGRAMS += t/test_network
+t_test_network_SOURCES = t/test_network.c plugins/agents/network.c plugins/agents/rowfilter.c
+t_test_network_CFLAGS = $(AM_CFLAGS)
+t_test_network_CPPFLAGS = $(AM_CPPFLAGS) -I$(top_srcdir)
+t_test_network_LDADD = framework/libl2d.la -lm
+TESTS += t/test_network
