@@ -4,11 +4,27 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "cli/commands.h"
 #include "l2d/l2d.h"
+
+struct command {
+    const char *name;
+    int (*run)(int argc, char **argv);
+    const char *summary;
+};
+
+static const struct command commands[] = {
+    {"plugins", l2d_cmd_plugins, "list the plugins found, with their parameters"},
+    {"plugin-check", l2d_cmd_plugin_check, "check a plugin file (descriptor; surrogate gradient)"},
+};
 
 static void usage(FILE *f)
 {
-    fprintf(f, "usage: l2d [--version] [--help] COMMAND [ARGS]\n");
+    fprintf(f, "usage: l2d [--version] [--help] COMMAND [ARGS]\n\n"
+               "l2d trains and evaluates two-stage learning-to-defer rejectors.\n\ncommands:\n");
+    for (size_t k = 0; k < sizeof commands / sizeof *commands; k++)
+        fprintf(f, "  %-14s %s\n", commands[k].name, commands[k].summary);
+    fprintf(f, "\n`l2d COMMAND --help` describes a command.\n");
 }
 
 int main(int argc, char **argv)
@@ -18,13 +34,15 @@ int main(int argc, char **argv)
         return 2;
     }
     if (!strcmp(argv[1], "--version")) {
-        printf("l2d %s\n", l2d_version());
+        printf("l2d %s (plugin ABI %d.%d)\n", l2d_version(), L2D_ABI_MAJOR, L2D_ABI_MINOR);
         return 0;
     }
-    if (!strcmp(argv[1], "--help") || !strcmp(argv[1], "-h")) {
+    if (!strcmp(argv[1], "--help") || !strcmp(argv[1], "-h") || !strcmp(argv[1], "help")) {
         usage(stdout);
         return 0;
     }
+    for (size_t k = 0; k < sizeof commands / sizeof *commands; k++)
+        if (!strcmp(argv[1], commands[k].name)) return commands[k].run(argc - 1, argv + 1);
     fprintf(stderr, "l2d: unknown command '%s' (try l2d --help)\n", argv[1]);
     return 2;
 }

@@ -1,0 +1,7 @@
+/* Subcommands of the l2d command; each returns the process exit status
+ * (0 ok, 1 failure, 2 usage error). argv[0] is the command's name. */
+#ifndef L2D_CLI_COMMANDS_H
+#define L2D_CLI_COMMANDS_H
+int l2d_cmd_plugins(int argc, char **argv);
+int l2d_cmd_plugin_check(int argc, char **argv);
+#endif

@@ -1,0 +1,282 @@
+/* Plugin discovery: dlopen each .so, check every descriptor it exports. */
+#include "config.h"
+
+#include "host/loader.h"
+
+#include <ctype.h>
+#include <dirent.h>
+#include <dlfcn.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "host/params.h"
+
+const char *l2d_kind_name(enum l2d_kind kind)
+{
+    switch (kind) {
+    case L2D_KIND_DATASET: return "dataset";
+    case L2D_KIND_AGENT: return "agent";
+    case L2D_KIND_SURROGATE: return "surrogate";
+    case L2D_KIND_ATTACK: return "attack";
+    }
+    return "unknown";
+}
+
+static int name_ok(const char *s)
+{
+    if (!s || !*s || strlen(s) > 64) return 0;
+    for (; *s; s++)
+        if (!(islower((unsigned char)*s) || isdigit((unsigned char)*s) || *s == '_' || *s == '-'))
+            return 0;
+    return 1;
+}
+
+/* The ops every kind must provide; optional ones are not checked. */
+static const char *missing_op(const struct l2d_plugin *d)
+{
+    switch (d->kind) {
+    case L2D_KIND_DATASET: {
+        const struct l2d_dataset_ops *o = d->ops;
+        return !o->open ? "open" : !o->info ? "info" : !o->batch ? "batch" : !o->close ? "close" : NULL;
+    }
+    case L2D_KIND_AGENT: {
+        const struct l2d_agent_ops *o = d->ops;
+        return !o->create ? "create" : !o->outputs ? "outputs" : !o->fit ? "fit"
+             : !o->predict ? "predict" : !o->destroy ? "destroy" : NULL;
+    }
+    case L2D_KIND_SURROGATE: {
+        const struct l2d_surrogate_ops *o = d->ops;
+        return !o->create ? "create" : !o->loss ? "loss" : !o->destroy ? "destroy" : NULL;
+    }
+    case L2D_KIND_ATTACK: {
+        const struct l2d_attack_ops *o = d->ops;
+        return !o->create ? "create" : !o->perturb ? "perturb" : !o->destroy ? "destroy" : NULL;
+    }
+    }
+    return "kind";
+}
+
+/* Checks in the order that makes reading the next field safe. */
+static int check_descriptor(const struct l2d_plugin *d, const char *path, unsigned index,
+                            struct l2d_error *err)
+{
+    if (d->magic != L2D_PLUGIN_MAGIC)
+        return l2d_seterr(err, L2D_EINVAL, "%s: descriptor %u: bad magic number (not an l2d plugin)",
+                          path, index);
+    if (d->abi_major != L2D_ABI_MAJOR)
+        return l2d_seterr(err, L2D_EINVAL,
+                          "%s: descriptor %u: built for ABI %u.%u, this l2d speaks ABI %d.%d",
+                          path, index, d->abi_major, d->abi_minor, L2D_ABI_MAJOR, L2D_ABI_MINOR);
+    if (d->abi_minor > L2D_ABI_MINOR)
+        return l2d_seterr(err, L2D_EINVAL,
+                          "%s: descriptor %u: needs ABI %u.%u, newer than this l2d's %d.%d", path,
+                          index, d->abi_major, d->abi_minor, L2D_ABI_MAJOR, L2D_ABI_MINOR);
+    if (d->struct_size < sizeof(struct l2d_plugin))
+        return l2d_seterr(err, L2D_EINVAL, "%s: descriptor %u: struct_size %u is smaller than %zu",
+                          path, index, d->struct_size, sizeof(struct l2d_plugin));
+    if (d->kind < L2D_KIND_DATASET || d->kind > L2D_KIND_ATTACK)
+        return l2d_seterr(err, L2D_EINVAL, "%s: descriptor %u: unknown kind %d", path, index,
+                          (int)d->kind);
+    if (!name_ok(d->name))
+        return l2d_seterr(err, L2D_EINVAL, "%s: descriptor %u: name is missing or not [a-z0-9_-]+",
+                          path, index);
+    if (!d->version || !*d->version || !d->summary || !*d->summary)
+        return l2d_seterr(err, L2D_EINVAL, "%s: %s: version or summary is missing", path, d->name);
+    if (!d->ops)
+        return l2d_seterr(err, L2D_EINVAL, "%s: %s: no ops table", path, d->name);
+    const char *op = missing_op(d);
+    if (op)
+        return l2d_seterr(err, L2D_EINVAL, "%s: %s: %s plugin lacks the '%s' op", path, d->name,
+                          l2d_kind_name(d->kind), op);
+    char who[600];
+    snprintf(who, sizeof who, "%s: %s", path, d->name);
+    return l2d_schema_check(d->params, who, err);
+}
+
+static int push_problem(struct l2d_registry *reg, const char *msg)
+{
+    char **p = realloc(reg->problems, (reg->nproblems + 1) * sizeof *p);
+    if (!p) return -1;
+    reg->problems = p;
+    if (!(p[reg->nproblems] = strdup(msg))) return -1;
+    reg->nproblems++;
+    return 0;
+}
+
+int l2d_registry_add_file(struct l2d_registry *reg, const char *path, struct l2d_error *err)
+{
+    dlerror();
+    void *h = dlopen(path, RTLD_NOW | RTLD_LOCAL);
+    if (!h) {
+        const char *why = dlerror();
+        return l2d_seterr(err, L2D_EIO, "%s: cannot load: %s", path, why ? why : "unknown error");
+    }
+    l2d_plugin_entry_fn entry;
+    *(void **)&entry = dlsym(h, L2D_PLUGIN_ENTRY_SYMBOL);
+    if (!entry) {
+        dlclose(h);
+        return l2d_seterr(err, L2D_EINVAL, "%s: no '%s' entry point (not an l2d plugin)", path,
+                          L2D_PLUGIN_ENTRY_SYMBOL);
+    }
+    /* Check all descriptors before keeping any: a file is accepted whole. */
+    unsigned count = 0;
+    for (const struct l2d_plugin *d; (d = entry(count)) != NULL; count++) {
+        if (count >= 256) {
+            dlclose(h);
+            return l2d_seterr(err, L2D_EINVAL, "%s: more than 256 descriptors", path);
+        }
+        if (check_descriptor(d, path, count, err)) {
+            dlclose(h);
+            return err ? err->code : L2D_EINVAL;
+        }
+    }
+    if (count == 0) {
+        dlclose(h);
+        return l2d_seterr(err, L2D_EINVAL, "%s: exports no descriptor", path);
+    }
+    void **hs = realloc(reg->handles, (reg->nhandles + 1) * sizeof *hs);
+    struct l2d_loaded *it = realloc(reg->items, (reg->n + count) * sizeof *it);
+    if (hs) reg->handles = hs;
+    if (it) reg->items = it;
+    if (!hs || !it) {
+        dlclose(h);
+        return l2d_seterr(err, L2D_ENOMEM, "out of memory");
+    }
+    reg->handles[reg->nhandles++] = h;
+    for (unsigned k = 0; k < count; k++) {
+        const struct l2d_plugin *d = entry(k);
+        const struct l2d_loaded *dup = l2d_registry_find(reg, d->kind, d->name);
+        if (dup) {
+            char msg[1200];
+            snprintf(msg, sizeof msg, "%s: %s plugin '%s' already found in %s; this one is ignored",
+                     path, l2d_kind_name(d->kind), d->name, dup->path);
+            if (push_problem(reg, msg)) return l2d_seterr(err, L2D_ENOMEM, "out of memory");
+            continue;
+        }
+        char *p = strdup(path);
+        if (!p) return l2d_seterr(err, L2D_ENOMEM, "out of memory");
+        reg->items[reg->n++] = (struct l2d_loaded){d, p, k};
+    }
+    return 0;
+}
+
+static int cmp_str(const void *a, const void *b)
+{
+    return strcmp(*(char *const *)a, *(char *const *)b);
+}
+
+static int scan_dir(struct l2d_registry *reg, const char *dir, struct l2d_error *err)
+{
+    DIR *d = opendir(dir);
+    if (!d) return 0; /* a search-path entry that does not exist is not an error */
+    char **names = NULL;
+    size_t n = 0;
+    int rc = 0;
+    for (struct dirent *e; (e = readdir(d)) != NULL;) {
+        size_t len = strlen(e->d_name);
+        if (len < 4 || strcmp(e->d_name + len - 3, ".so")) continue;
+        char **nn = realloc(names, (n + 1) * sizeof *nn);
+        if (!nn || !(nn[n] = strdup(e->d_name))) {
+            names = nn ? nn : names;
+            rc = l2d_seterr(err, L2D_ENOMEM, "out of memory");
+            break;
+        }
+        names = nn;
+        n++;
+    }
+    closedir(d);
+    /* sorted, so that which duplicate wins does not depend on readdir order */
+    if (!rc && n) qsort(names, n, sizeof *names, cmp_str);
+    for (size_t k = 0; k < n; k++) {
+        if (!rc) {
+            char path[4096];
+            snprintf(path, sizeof path, "%s/%s", dir, names[k]);
+            struct l2d_error e2 = {0};
+            int r = l2d_registry_add_file(reg, path, &e2);
+            if (r == L2D_ENOMEM) rc = l2d_seterr(err, r, "%s", e2.msg);
+            else if (r && push_problem(reg, e2.msg)) rc = l2d_seterr(err, L2D_ENOMEM, "out of memory");
+        }
+        free(names[k]);
+    }
+    free(names);
+    return rc;
+}
+
+int l2d_registry_scan(struct l2d_registry *reg, const char *const *dirs, size_t ndirs,
+                      struct l2d_error *err)
+{
+    for (size_t k = 0; k < ndirs; k++) {
+        int rc = scan_dir(reg, dirs[k], err);
+        if (rc) return rc;
+    }
+    return 0;
+}
+
+/* Are we the binary built in this build tree? Then its plugins are found
+ * without installing; an installed l2d never looks into a build tree. */
+static int running_from_build_tree(void)
+{
+    char exe[4096];
+    ssize_t n = readlink("/proc/self/exe", exe, sizeof exe - 1);
+    if (n <= 0) return 0;
+    exe[n] = 0;
+    size_t len = strlen(L2D_ABS_BUILDDIR);
+    return !strncmp(exe, L2D_ABS_BUILDDIR, len) && exe[len] == '/';
+}
+
+/* Append each ':'-separated entry of `list` to dirs. */
+static int split_path(const char *list, char ***dirs, size_t *n)
+{
+    if (!list) return 0;
+    const char *p = list;
+    while (*p) {
+        const char *c = strchr(p, ':');
+        size_t len = c ? (size_t)(c - p) : strlen(p);
+        if (len) {
+            char **d = realloc(*dirs, (*n + 1) * sizeof *d);
+            if (!d) return -1;
+            *dirs = d;
+            if (!(d[*n] = strndup(p, len))) return -1;
+            (*n)++;
+        }
+        p += len + (c ? 1 : 0);
+    }
+    return 0;
+}
+
+int l2d_registry_default(struct l2d_registry *reg, const char *extra, struct l2d_error *err)
+{
+    char **dirs = NULL;
+    size_t n = 0;
+    int bad = split_path(extra, &dirs, &n) || split_path(getenv("L2D_PLUGIN_PATH"), &dirs, &n) ||
+              split_path(L2D_PKGLIBDIR, &dirs, &n) ||
+              (running_from_build_tree() && split_path(L2D_BUILD_PLUGIN_DIR, &dirs, &n));
+    int rc = bad ? l2d_seterr(err, L2D_ENOMEM, "out of memory")
+                 : l2d_registry_scan(reg, (const char *const *)dirs, n, err);
+    for (size_t k = 0; k < n; k++) free(dirs[k]);
+    free(dirs);
+    return rc;
+}
+
+const struct l2d_loaded *l2d_registry_find(const struct l2d_registry *reg, enum l2d_kind kind,
+                                           const char *name)
+{
+    for (size_t k = 0; k < reg->n; k++)
+        if (reg->items[k].desc->kind == kind && !strcmp(reg->items[k].desc->name, name))
+            return &reg->items[k];
+    return NULL;
+}
+
+void l2d_registry_free(struct l2d_registry *reg)
+{
+    for (size_t k = 0; k < reg->n; k++) free(reg->items[k].path);
+    for (size_t k = 0; k < reg->nproblems; k++) free(reg->problems[k]);
+    /* Closing the handles invalidates every descriptor and ops table:
+     * callers destroy their plugin instances first. */
+    for (size_t k = 0; k < reg->nhandles; k++) dlclose(reg->handles[k]);
+    free(reg->items);
+    free(reg->handles);
+    free(reg->problems);
+    memset(reg, 0, sizeof *reg);
+}
