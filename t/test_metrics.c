@@ -28,7 +28,7 @@ static const double C[12] = {0.2, 0.5, 0.2, 1.0, 0.0, 0.0, 0.0, 0.3, 1.0, 0.7, 0
 
 int main(void)
 {
-    tap_plan(57);
+    tap_plan(49);
     struct l2d_error err = {0, ""};
     struct l2d_data d = {4, 1, X, Y, T, 2};
     const int32_t *yh[3] = {YH0, YH1, YH2};
