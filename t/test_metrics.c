@@ -11,7 +11,7 @@
 
 static double get(const struct l2d_metric_list *l, const char *name)
 {
-    const struct l2d_metric *m = l2d_metric_list_find(l, name);
+    const struct l2d_metric_entry *m = l2d_metric_list_find(l, name);
     return m ? m->value : NAN;
 }
 

@@ -23,19 +23,19 @@ int l2d_metric_list_add(struct l2d_metric_list *l, const char *prefix, const cha
                           prefix, name, L2D_METRIC_NAME_MAX - 1);
     if (l->n == l->cap) {
         size_t cap = l->cap ? 2 * l->cap : 16;
-        struct l2d_metric *p = realloc(l->items, cap * sizeof *p);
+        struct l2d_metric_entry *p = realloc(l->items, cap * sizeof *p);
         if (!p) return l2d_seterr(err, L2D_ENOMEM, "metric list: out of memory");
         l->items = p;
         l->cap = cap;
     }
-    struct l2d_metric *m = &l->items[l->n++];
+    struct l2d_metric_entry *m = &l->items[l->n++];
     memcpy(m->name, prefix, lp);
     memcpy(m->name + lp, name, ln + 1);
     m->value = value;
     return 0;
 }
 
-const struct l2d_metric *l2d_metric_list_find(const struct l2d_metric_list *l, const char *name)
+const struct l2d_metric_entry *l2d_metric_list_find(const struct l2d_metric_list *l, const char *name)
 {
     for (size_t k = 0; k < l->n; k++)
         if (strcmp(l->items[k].name, name) == 0) return &l->items[k];

@@ -26,7 +26,7 @@ struct l2d_surrogate_inst; /* core/train.h */
 
 #define L2D_METRIC_NAME_MAX 48
 
-struct l2d_metric {
+struct l2d_metric_entry {
     char name[L2D_METRIC_NAME_MAX];
     double value;
 };
@@ -34,14 +34,14 @@ struct l2d_metric {
 /* A growable list of (name, value); zero-initialise, free with _free. */
 struct l2d_metric_list {
     size_t n, cap;
-    struct l2d_metric *items;
+    struct l2d_metric_entry *items;
 };
 
 /* Appends prefix + name (L2D_EINVAL if it does not fit, L2D_ENOMEM). */
 int l2d_metric_list_add(struct l2d_metric_list *l, const char *prefix, const char *name,
                         double value, struct l2d_error *err);
 /* The first entry with that exact name, or NULL. */
-const struct l2d_metric *l2d_metric_list_find(const struct l2d_metric_list *l, const char *name);
+const struct l2d_metric_entry *l2d_metric_list_find(const struct l2d_metric_list *l, const char *name);
 void l2d_metric_list_free(struct l2d_metric_list *l);
 
 /* A split with its per-agent costs and answers. yhat[j] (n entries) and
