@@ -235,6 +235,25 @@ static void test_text_hash(void)
     l2d_cfg_free(cfg);
 }
 
+/* Windows line ends: same values and lines. */
+static void test_crlf(void)
+{
+    struct l2d_cfg *cfg = NULL;
+    struct l2d_error err = {0, ""};
+    char buf[256];
+    if (!tap_ok(l2d_cfg_load(fixture("crlf.ini"), &cfg, &err) == 0, "crlf.ini loads: %s",
+                err.msg))
+        return;
+    is_str(l2d_cfg_get(cfg, "experiment", "description"), "a; b", "CRLF: quoted value");
+    is_str(l2d_cfg_get(cfg, "experiment", "seeds"), "1, 2", "CRLF: continued value");
+    l2d_cfg_where(cfg, "experiment", "seeds", buf, sizeof buf);
+    tap_ok(strstr(buf, "crlf.ini:6: [experiment] seeds") != NULL, "CRLF: line %s", buf);
+    tap_ok(l2d_cfg_validate(cfg, resolve, &resolver_calls, &err) == 0 &&
+               l2d_cfg_ncells(cfg, &err) == 2,
+           "CRLF: valid, two seeds");
+    l2d_cfg_free(cfg);
+}
+
 /* ---- --set ------------------------------------------------------------------ */
 
 static void test_set(void)
@@ -418,6 +437,8 @@ static void test_bad(void)
     bad_input("bad_hidden.ini", 5, "[rejector] hidden", "not a list of layer sizes", 0);
     bad_input("zero_lr.ini", 4, "[train] lr", "must be > 0", 0);
     bad_input("quote_junk.ini", 4, "[experiment] description", "text after the closing quote", 1);
+    bad_input("bom.ini", 1, "byte-order mark", "save it", 1);
+    bad_input("comment_cont.ini", 2, "comment ends with", "swallow line 3", 1);
     bad_input("method_unknown_key.ini", 6, "[method.b] train.momentum", "(cell method=b)", 0);
 
     struct l2d_cfg *cfg = NULL;
@@ -439,6 +460,7 @@ int main(void)
     (void)tap_skip_all; /* every test here runs everywhere */
     test_good();
     test_text_hash();
+    test_crlf();
     test_set();
     test_expand();
     test_bad();

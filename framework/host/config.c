@@ -359,6 +359,23 @@ static int scan_file(struct scan *sc, FILE *f, struct l2d_error *err)
         if (!logical) {
             start = lineno;
             llen = 0;
+            if (lineno == 1 && !strncmp(buf, "\xEF\xBB\xBF", 3)) {
+                rc = l2d_seterr(err, L2D_EINVAL,
+                                "%s:1: the file starts with a UTF-8 byte-order mark; save it "
+                                "without one",
+                                sc->path);
+                break;
+            }
+        } else {
+            /* iniparser joins a comment's '\' with the next line too, which
+             * would silently swallow that line */
+            const char *first = logical + strspn(logical, " \t");
+            if (*first == ';' || *first == '#') {
+                rc = l2d_seterr(err, L2D_EINVAL,
+                                "%s:%d: a comment ends with '\\' and would swallow line %d",
+                                sc->path, start, lineno);
+                break;
+            }
         }
         char *p = realloc(logical, llen + n + 1);
         if (!p) {
