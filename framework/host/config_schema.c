@@ -3,13 +3,13 @@
  * for the surrogate, [attack]). */
 #include "config.h"
 
-#include <float.h>
+#include <math.h>
 #include <string.h>
 
 #include "host/cfg_impl.h"
 
 #define UNBOUNDED 1, 0 /* min > max: no range check */
-#define NONNEG 0, DBL_MAX
+#define NONNEG 0, INFINITY /* prints as "[0, inf]" */
 
 static const struct l2d_param_spec experiment_keys[] = {
     {"name", L2D_PARAM_STRING, "", UNBOUNDED, NULL,
