@@ -4,3 +4,5 @@ t_test_store_SOURCES = t/test_store.c
 t_test_store_CFLAGS = $(AM_CFLAGS) $(SQLITE_CFLAGS)
 t_test_store_LDADD = framework/libl2d.la $(SQLITE_LIBS)
 TESTS += t/test_store
+TESTS += t/queries.sh
+EXTRA_DIST += t/queries.sh
