@@ -157,8 +157,7 @@ int l2d_cell_run(const struct l2d_cfg *cfg, const struct l2d_registry *reg,
     struct l2d_mlp *rej = NULL;
     struct l2d_surrogate_inst sur = {0};
     int rc;
-    if ((rc = fw_params(cfg, "cost", &pc, err)) || (rc = fw_params(cfg, "rejector", &pr, err)) ||
-        (rc = fw_params(cfg, "train", &pt, err)))
+    if ((rc = fw_params(cfg, "cost", &pc, err)) || (rc = fw_params(cfg, "rejector", &pr, err)))
         goto out;
 
     struct l2d_cost_cfg cc = {l2d_param_double(&pc, "lambda_cla", 1),
@@ -188,13 +187,14 @@ int l2d_cell_run(const struct l2d_cfg *cfg, const struct l2d_registry *reg,
     if ((rc = l2d_mlp_create(&rej, cd->info.dim, hidden, (size_t)nh, cd->A, &rng, err))) goto out;
 
     /* the surrogate */
-    const char *sname = l2d_param_str(&pt, "surrogate", "ce");
+    const char *sname = l2d_cfg_get(cfg, "train", "surrogate");
+    if (!sname) sname = "ce";
     const struct l2d_loaded *sl = l2d_registry_find(reg, L2D_KIND_SURROGATE, sname);
     if (!sl) {
         rc = l2d_seterr(err, L2D_EINVAL, "[train] surrogate: no surrogate plugin named '%s'", sname);
         goto out;
     }
-    if ((rc = l2d_cfg_params(cfg, "train", sl->desc->params, NULL, &ps, err))) goto out;
+    if ((rc = l2d_cfg_params(cfg, "train", sl->desc->params, &pt, &ps, err))) goto out;
     struct l2d_host host = {sizeof host, l2d_seed_mix((uint64_t)seed, "surrogate"), NULL, NULL, NULL};
     sur.ops = sl->desc->ops;
     sur.name = sl->desc->name;
