@@ -44,4 +44,13 @@ int l2d_cell_data_build(const struct l2d_cfg *cfg, const struct l2d_registry *re
                         void (*log)(void *self, const char *msg), void *log_self,
                         struct l2d_cell_data **out, struct l2d_error *err);
 void l2d_cell_data_free(struct l2d_cell_data *cd);
+
+/* Before anything runs: for each distinct data configuration among the
+ * cells, open the data set and create (without fitting) every agent, so a
+ * missing data file or a parameter only the plugin can judge (a cluster
+ * index above z) stops the experiment with nothing run or written. Errors
+ * are L2D_EINVAL (L2D_ENOMEM aside) naming file:line, section and key. */
+struct l2d_cell;
+int l2d_cells_preflight(const struct l2d_cell *cells, size_t n, const struct l2d_registry *reg,
+                        struct l2d_error *err);
 #endif

@@ -213,6 +213,7 @@ int l2d_run_experiment(const struct l2d_run_opts *o, struct l2d_run_summary *sum
                         o->shard_index, o->shard_count);
         goto out;
     }
+    if ((rc = l2d_cells_preflight(cells, n, &reg, err))) goto out;
     const char *db = o->db_path ? o->db_path : l2d_cfg_db(cfg);
     snprintf(sum->db_path, sizeof sum->db_path, "%s", db);
     snprintf(sum->experiment, sizeof sum->experiment, "%s", l2d_cfg_name(cfg));
