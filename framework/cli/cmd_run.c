@@ -116,7 +116,7 @@ int l2d_cmd_run(int argc, char **argv)
                    cli_opt_value(argc, argv, &k, "--plugin-path", &ppath) ||
                    cli_opt_value(argc, argv, &k, "--shard", &shard)) {
             if (db == CLI_MISSING || ppath == CLI_MISSING || shard == CLI_MISSING)
-                rc = cli_usage_error("run", "%s needs a value", argv[k - 1 < 1 ? 1 : k - 1]);
+                rc = cli_usage_error("run", "%s needs a value", argv[k]); /* k was not advanced */
         } else if (argv[k][0] == '-') rc = cli_usage_error("run", "unknown option '%s'", argv[k]);
         else if (config) rc = cli_usage_error("run", "one configuration file at a time");
         else config = argv[k];
@@ -143,8 +143,8 @@ int l2d_cmd_run(int argc, char **argv)
     free(sets);
     if (rc) {
         fprintf(stderr, "l2d run: %s\n", err.msg);
-        /* a bad configuration ran nothing: that is a usage error */
-        return sum.ran + sum.failed + sum.skipped == 0 && rc == L2D_EINVAL && !sum.ncells ? 2 : 1;
+        /* a bad or unreadable configuration ran nothing: that is a usage error */
+        return (rc == L2D_EINVAL || rc == L2D_EIO) && !sum.ncells ? 2 : 1;
     }
     if (!quiet && !dry)
         fprintf(stderr, "l2d run: %zu ran, %zu already done; results in %s\n", sum.ran, sum.skipped,
