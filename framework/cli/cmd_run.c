@@ -55,11 +55,11 @@ static void on_event(void *self, const struct l2d_run_event *ev)
         }
         break;
     case L2D_EV_STAGE:
-        if (v->tty) {
+        if (!strcmp(ev->message, "would run")) { /* --dry-run's list: one line each, tty or not */
+            fprintf(stderr, "[cell %zu/%zu] %s\n", ev->cell, ev->ntodo, ev->cell_id);
+        } else if (v->tty) {
             fprintf(stderr, "\r\033[K[run %zu/%zu] %s: %s", ev->cell, ev->ntodo, ev->cell_id, ev->message);
             v->line_open = 1;
-        } else if (!strcmp(ev->message, "would run")) {
-            fprintf(stderr, "[cell %zu/%zu] %s\n", ev->cell, ev->ntodo, ev->cell_id);
         }
         break;
     case L2D_EV_EPOCH:
