@@ -307,3 +307,42 @@ int l2d_cells_preflight(const struct l2d_cell *cells, size_t n, const struct l2d
     free(seen);
     return rc;
 }
+
+int l2d_cells_data_order(const struct l2d_cell *cells, size_t n, size_t *order,
+                         struct l2d_error *err)
+{
+    char **keys = NULL;
+    size_t nkeys = 0, *group = malloc((n ? n : 1) * sizeof *group), *start = NULL;
+    int rc = group ? 0 : l2d_seterr(err, L2D_ENOMEM, "out of memory");
+    for (size_t i = 0; i < n && !rc; i++) {
+        char *key = l2d_cell_data_key(cells[i].cfg, cells[i].seed);
+        char **grown = key ? realloc(keys, (nkeys + 1) * sizeof *keys) : NULL;
+        if (!grown) {
+            free(key);
+            rc = l2d_seterr(err, L2D_ENOMEM, "out of memory");
+            break;
+        }
+        keys = grown;
+        size_t g = nkeys;
+        /* newest first: cells of one group are usually close together */
+        for (size_t k = nkeys; k-- > 0;)
+            if (!strcmp(keys[k], key)) {
+                g = k;
+                break;
+            }
+        if (g < nkeys) free(key);
+        else keys[nkeys++] = key;
+        group[i] = g;
+    }
+    if (!rc && !(start = calloc(nkeys + 1, sizeof *start))) rc = l2d_seterr(err, L2D_ENOMEM, "out of memory");
+    if (!rc) { /* counting sort by group: stable */
+        for (size_t i = 0; i < n; i++) start[group[i] + 1]++;
+        for (size_t g = 0; g < nkeys; g++) start[g + 1] += start[g];
+        for (size_t i = 0; i < n; i++) order[start[group[i]]++] = i;
+    }
+    for (size_t k = 0; k < nkeys; k++) free(keys[k]);
+    free(keys);
+    free(group);
+    free(start);
+    return rc;
+}

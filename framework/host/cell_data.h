@@ -51,6 +51,13 @@ void l2d_cell_data_free(struct l2d_cell_data *cd);
  * index above z) stops the experiment with nothing run or written. Errors
  * are L2D_EINVAL (L2D_ENOMEM aside) naming file:line, section and key. */
 struct l2d_cell;
+/* The order to run cells in (order[n], indices into cells): cells with the
+ * same data (l2d_cell_data_key: data set, agents, seed) next to each other,
+ * groups in order of first appearance, sweep order within a group, so the
+ * data is built and the agents fitted once per group (seeds vary fastest in
+ * the sweep order, which would rebuild them for every cell). */
+int l2d_cells_data_order(const struct l2d_cell *cells, size_t n, size_t *order,
+                         struct l2d_error *err);
 int l2d_cells_preflight(const struct l2d_cell *cells, size_t n, const struct l2d_registry *reg,
                         struct l2d_error *err);
 #endif

@@ -121,7 +121,11 @@ static int run_cells(struct ctx *c, struct l2d_store *st, int64_t exp_id,
     char first_msg[2 * L2D_ERRMSG_MAX] = "";
     size_t todo_index = 0;
     int rc = 0;
-    for (size_t i = 0; i < n && !rc; i++) {
+    size_t *order = malloc((n ? n : 1) * sizeof *order);
+    if (!order) rc = l2d_seterr(err, L2D_ENOMEM, "out of memory");
+    else rc = l2d_cells_data_order(cells, n, order, err);
+    for (size_t j = 0; j < n && !rc; j++) {
+        size_t i = order[j]; /* cells sharing their data run together */
         if (o->shard_count > 1 && i % o->shard_count != o->shard_index) continue;
         const struct l2d_cell *cell = &cells[i];
         c->cell = ++todo_index;
@@ -185,6 +189,7 @@ static int run_cells(struct ctx *c, struct l2d_store *st, int64_t exp_id,
         }
     }
     l2d_cell_data_free(cd);
+    free(order);
     if (!rc && first_rc) {
         rc = l2d_seterr(err, first_rc, "%zu of %zu runs failed; first: %s", sum->failed,
                         sum->failed + sum->ran, first_msg);
