@@ -12,6 +12,16 @@ db=$T_TMP/a.db
 ok $? "the sweep runs (exit 0)"
 like "$(tail -n 1 "$T_TMP/err")" "^l2d run: 8 ran, 0 already done; results in $db\$" "8 cells ran"
 
+# the data set is loaded and the agents fitted once per seed, not per cell
+# (a terminal shows those steps: util-linux script(1) gives one)
+if script --version 2>/dev/null | grep -q util-linux; then
+    script -qec "'$L2D' run '$cfg' --db '$T_TMP/tty.db'" /dev/null </dev/null | tr '\r' '\n' >"$T_TMP/tty"
+    is "$(grep -c "loading data set 'synthetic'\$" "$T_TMP/tty")|$(grep -c "fitting agent 1/3 'model'\$" "$T_TMP/tty")" \
+        "2|2" "data built and agents fitted once per seed (2), not once per cell (8)"
+else
+    skip 1 "no util-linux script(1) to make a terminal"
+fi
+
 if ! have_sql; then
     skip 27 "no sqlite3 shell"
     finish
@@ -22,8 +32,8 @@ is "$(sql "$db" "SELECT count(*), min(name), max(name) FROM experiments")" "1|e2
 is "$(sql "$db" "SELECT count(*), sum(status = 'done'), count(error) FROM runs")" "8|8|0" \
     "8 runs, all done, no error"
 is "$(sql "$db" "SELECT cell_id FROM runs ORDER BY id" | tr '\n' ' ')" \
-    "cost.beta_scale=0;train.nu=0.5;seed=0 cost.beta_scale=0;train.nu=0.5;seed=1 cost.beta_scale=0;train.nu=1;seed=0 cost.beta_scale=0;train.nu=1;seed=1 cost.beta_scale=2;train.nu=0.5;seed=0 cost.beta_scale=2;train.nu=0.5;seed=1 cost.beta_scale=2;train.nu=1;seed=0 cost.beta_scale=2;train.nu=1;seed=1 " \
-    "cells in sweep order, the last key and the seed fastest"
+    "cost.beta_scale=0;train.nu=0.5;seed=0 cost.beta_scale=0;train.nu=1;seed=0 cost.beta_scale=2;train.nu=0.5;seed=0 cost.beta_scale=2;train.nu=1;seed=0 cost.beta_scale=0;train.nu=0.5;seed=1 cost.beta_scale=0;train.nu=1;seed=1 cost.beta_scale=2;train.nu=0.5;seed=1 cost.beta_scale=2;train.nu=1;seed=1 " \
+    "cells run grouped by their data (seed), in sweep order within a group"
 is "$(sql "$db" "SELECT params || ':' || count(*) || ':' || group_concat(seed) FROM (SELECT * FROM runs ORDER BY seed) GROUP BY params ORDER BY params" | tr '\n' ' ')" \
     "cost.beta_scale=0;train.nu=0.5:2:0,1 cost.beta_scale=0;train.nu=1:2:0,1 cost.beta_scale=2;train.nu=0.5:2:0,1 cost.beta_scale=2;train.nu=1:2:0,1 " \
     "4 settings of 2 seeds each, method default"
