@@ -60,6 +60,20 @@ if have_sql; then
 else
     skip 3 "no sqlite3 shell"
 fi
+# both shards at once into one database (WAL, BEGIN IMMEDIATE): one
+# experiment, all 8 runs
+"$L2D" run -q "$cfg" --db "$T_TMP/both.db" --shard 0/2 &
+pid=$!
+"$L2D" run -q "$cfg" --db "$T_TMP/both.db" --shard 1/2
+r1=$?
+wait "$pid"
+is "$?|$r1" "0|0" "two shards writing one database at once both succeed"
+if have_sql; then
+    is "$(sql "$T_TMP/both.db" "SELECT (SELECT count(*) FROM experiments), count(*), sum(status = 'done') FROM runs")" \
+        "1|8|8" "one experiment, 8 done runs"
+else
+    skip 1 "no sqlite3 shell"
+fi
 # a shard rerun into a database that holds the other shard too
 "$L2D" run "$cfg" --db "$T_TMP/s0.db" --shard 0/2 2>"$T_TMP/err"
 like "$(tail -n 1 "$T_TMP/err")" "^l2d run: 0 ran, 4 already done;" "shard rerun: nothing to do"
@@ -86,5 +100,5 @@ usage "--shard without value" "--shard needs a value" "$cfg" --shard
 usage "--db without value" "--db needs a value" "$cfg" --db
 usage "--set without value" "--set needs SECTION.KEY=VALUE" "$cfg" --set
 usage "unknown option" "unknown option '--frob'" "$cfg" --frob
-ok "$(ls "$T_TMP"/*.db | grep -cv '/s0.db$\|/s1.db$\|/all.db$')" "usage errors write no database"
+ok "$(ls "$T_TMP"/*.db | grep -cv '/s0.db$\|/s1.db$\|/all.db$\|/both.db$')" "usage errors write no database"
 finish
