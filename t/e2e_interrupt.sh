@@ -41,11 +41,17 @@ if have_sql; then
         "0|1" "the interrupted run is absent or recorded failed with 'interrupted'"
     is "$(sql "$db" "SELECT count(*) FROM metrics m JOIN runs r ON r.id = m.run_id WHERE r.status = 'failed'")" "0" \
         "no metrics for the interrupted run"
+    # stopped in training ("training interrupted at epoch E, batch B"), it
+    # keeps the E - 1 epochs it completed
+    is "$(sql "$db" "SELECT count(*) FROM runs r WHERE status = 'failed' AND error LIKE 'training interrupted at epoch %'
+                      AND (SELECT count(*) FROM epochs WHERE run_id = r.id)
+                          <> CAST(substr(error, 31, instr(error, ',') - 31) AS INTEGER) - 1")" "0" \
+        "an interrupted run keeps the curve of its completed epochs"
     is "$(sql "$db" "SELECT group_concat(cell_id, ' ') FROM (SELECT cell_id FROM runs ORDER BY id)")" \
         "$(printf 'train.nu=%s;seed=0\n' 0.5 0.75 1 1.25 1.5 2 | head -n "$(sql "$db" "SELECT count(*) FROM runs")" | paste -s -d ' ' -)" \
         "the runs recorded are the first cells, in order"
 else
-    skip 5 "no sqlite3 shell"
+    skip 6 "no sqlite3 shell"
 fi
 
 # resume: the rest runs, the interrupted cell included
