@@ -16,6 +16,7 @@ struct command {
 static const struct command commands[] = {
     {"plugins", l2d_cmd_plugins, "list the plugins found, with their parameters"},
     {"plugin-check", l2d_cmd_plugin_check, "check a plugin file (descriptor; surrogate gradient)"},
+    {"surrogate", l2d_cmd_surrogate, "evaluate a surrogate's loss, gradient, infimum on stdin rows"},
 };
 
 static void usage(FILE *f)

@@ -3,23 +3,15 @@
 
 #include "host/cell_data.h"
 
+#include <stdarg.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
-#include "host/config.h"
+#include "host/cfg.h"
 #include "host/loader.h"
 #include "host/params.h"
 #include "l2d/engine.h"
-
-size_t l2d_cfg_agent_sections(const struct l2d_cfg *cfg, const char **names, size_t max)
-{
-    size_t n = 0;
-    for (size_t k = 0; k < l2d_cfg_nsections(cfg); k++) {
-        const char *s = l2d_cfg_section(cfg, k);
-        if (!strncmp(s, "agent.", 6) && n < max) names[n++] = s;
-    }
-    return n;
-}
 
 /* Append "[sec]\nkey=value\n..." for every key of sec (but `skip`). */
 static int append_section(char **buf, size_t *len, const struct l2d_cfg *cfg, const char *sec,
@@ -47,11 +39,9 @@ char *l2d_cell_data_key(const struct l2d_cfg *cfg, int64_t seed)
 {
     char *buf = NULL;
     size_t len = 0;
-    const char *agents[L2D_MAX_AGENTS];
-    size_t na = l2d_cfg_agent_sections(cfg, agents, L2D_MAX_AGENTS);
     if (append_section(&buf, &len, cfg, "dataset", NULL)) goto oom;
-    for (size_t k = 0; k < na; k++)
-        if (append_section(&buf, &len, cfg, agents[k], "query_cost")) goto oom;
+    for (size_t k = 0; k < l2d_cfg_nagents(cfg); k++)
+        if (append_section(&buf, &len, cfg, l2d_cfg_agent(cfg, k), "query_cost")) goto oom;
     char *b = realloc(buf, len + 32);
     if (!b) goto oom;
     snprintf(b + len, 32, "seed=%lld\n", (long long)seed);
@@ -59,30 +49,6 @@ char *l2d_cell_data_key(const struct l2d_cfg *cfg, int64_t seed)
 oom:
     free(buf);
     return NULL;
-}
-
-int l2d_section_params(const struct l2d_cfg *cfg, const char *sec,
-                       const struct l2d_param_spec *schema, struct l2d_params *out,
-                       struct l2d_error *err)
-{
-    size_t nk = l2d_cfg_nkeys(cfg, sec);
-    const char **keys = calloc(nk + 1, sizeof *keys), **vals = calloc(nk + 1, sizeof *vals);
-    char **where = calloc(nk + 1, sizeof *where);
-    int rc = 0;
-    if (!keys || !vals || !where) rc = l2d_seterr(err, L2D_ENOMEM, "out of memory");
-    for (size_t k = 0; !rc && k < nk; k++) {
-        char buf[512];
-        keys[k] = l2d_cfg_key(cfg, sec, k);
-        vals[k] = l2d_cfg_get(cfg, sec, keys[k]);
-        if (!(where[k] = strdup(l2d_cfg_where(cfg, sec, keys[k], buf, sizeof buf))))
-            rc = l2d_seterr(err, L2D_ENOMEM, "out of memory");
-    }
-    if (!rc) rc = l2d_params_build(schema, nk, keys, vals, (const char *const *)where, 1, out, err);
-    for (size_t k = 0; where && k < nk; k++) free(where[k]);
-    free(where);
-    free(keys);
-    free(vals);
-    return rc;
 }
 
 static void logf_(void (*log)(void *, const char *), void *self, const char *fmt, ...)
@@ -133,7 +99,7 @@ static int fit_agent(struct l2d_cell_data *cd, const struct l2d_cfg *cfg,
         return l2d_seterr(err, L2D_ENOMEM, "out of memory");
 
     struct l2d_params p;
-    int rc = l2d_section_params(cfg, sec, pl->desc->params, &p, err);
+    int rc = l2d_cfg_params(cfg, sec, pl->desc->params, NULL, &p, err);
     if (rc) return rc;
     struct l2d_host host = {sizeof host, l2d_seed_mix((uint64_t)seed, sec), NULL, NULL, NULL};
     void *st = NULL;
@@ -183,7 +149,7 @@ int l2d_cell_data_build(const struct l2d_cfg *cfg, const struct l2d_registry *re
     }
     cd->ds_ops = dl->desc->ops;
     struct l2d_params p;
-    if ((rc = l2d_section_params(cfg, "dataset", dl->desc->params, &p, err))) goto fail;
+    if ((rc = l2d_cfg_params(cfg, "dataset", dl->desc->params, NULL, &p, err))) goto fail;
     struct l2d_host host = {sizeof host, (uint64_t)seed, NULL, NULL, NULL};
     logf_(log, log_self, "loading data set '%s'", dname);
     rc = cd->ds_ops->open(&p, &host, &cd->ds_state, err);
@@ -200,16 +166,16 @@ int l2d_cell_data_build(const struct l2d_cfg *cfg, const struct l2d_registry *re
         goto fail;
     }
 
-    const char *agents[L2D_MAX_AGENTS];
-    cd->A = l2d_cfg_agent_sections(cfg, agents, L2D_MAX_AGENTS);
-    if (cd->A < 2) {
-        rc = l2d_seterr(err, L2D_EINVAL, "%s: need at least two [agent.NAME] sections (the model and an expert), found %zu",
+    cd->A = l2d_cfg_nagents(cfg);
+    if (cd->A < 2 || cd->A > L2D_MAX_AGENTS) {
+        rc = l2d_seterr(err, L2D_EINVAL, "%s: need 2 to 64 [agent.NAME] sections (the model, then experts), found %zu",
                         l2d_cfg_path(cfg), cd->A);
         goto fail;
     }
     for (size_t a = 0; a < cd->A; a++) {
-        logf_(log, log_self, "fitting agent %zu/%zu '%s'", a + 1, cd->A, agents[a] + 6);
-        if ((rc = fit_agent(cd, cfg, reg, a, agents[a], seed, err))) goto fail;
+        const char *sec = l2d_cfg_agent(cfg, a);
+        logf_(log, log_self, "fitting agent %zu/%zu '%s'", a + 1, cd->A, sec + 6);
+        if ((rc = fit_agent(cd, cfg, reg, a, sec, seed, err))) goto fail;
     }
     *out = cd;
     return 0;

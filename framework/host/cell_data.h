@@ -34,18 +34,9 @@ struct l2d_cell_data {
     struct l2d_split_buf split[3];
 };
 
-/* The [agent.*] sections of cfg, in file order (the model first). */
-size_t l2d_cfg_agent_sections(const struct l2d_cfg *cfg, const char **names, size_t max);
-
 /* Text identifying what cell data depends on: [dataset], every [agent.*]
  * section (query_cost excluded: it only enters the costs) and the seed. */
 char *l2d_cell_data_key(const struct l2d_cfg *cfg, int64_t seed);
-
-/* Build params for plugin schema `schema` from section `sec` of cfg,
- * ignoring framework keys (the config was validated before). */
-int l2d_section_params(const struct l2d_cfg *cfg, const char *sec,
-                       const struct l2d_param_spec *schema, struct l2d_params *out,
-                       struct l2d_error *err);
 
 /* Load the data set, fit every agent and record its answers. `log` gets
  * one line per step (may be NULL). */
