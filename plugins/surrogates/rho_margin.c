@@ -72,11 +72,13 @@ static int rm_loss(void *state, const double *scores, const double *costs, size_
                                   i, k);
             if (g) g[k] = 0.0;
         }
-        double total = 0.0;
-        for (size_t k = 0; k < A; k++) total += c[k];
         double l = 0.0;
         for (size_t j = 0; j < A; j++) {
-            const double tau = total - c[j];
+            /* summed, not total - c_j: a small tau beside a large cost keeps
+             * its precision, and is exactly 0 when the other costs are */
+            double tau = 0.0;
+            for (size_t k = 0; k < A; k++)
+                if (k != j) tau += c[k];
             double v = 0.0;
             for (size_t jp = 0; jp < A; jp++) {
                 if (jp == j) continue;
