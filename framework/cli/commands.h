@@ -4,4 +4,5 @@
 #define L2D_CLI_COMMANDS_H
 int l2d_cmd_plugins(int argc, char **argv);
 int l2d_cmd_plugin_check(int argc, char **argv);
+int l2d_cmd_report(int argc, char **argv);
 #endif

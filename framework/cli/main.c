@@ -16,6 +16,7 @@ struct command {
 static const struct command commands[] = {
     {"plugins", l2d_cmd_plugins, "list the plugins found, with their parameters"},
     {"plugin-check", l2d_cmd_plugin_check, "check a plugin file (descriptor; surrogate gradient)"},
+    {"report", l2d_cmd_report, "tables of a results database (mean, std over seeds)"},
 };
 
 static void usage(FILE *f)

@@ -18,3 +18,5 @@ dist_l2dresults_DATA = results/schema.sql
 l2dqueriesdir = $(pkgdatadir)/results/queries
 dist_l2dqueries_DATA = results/queries/best_beta_per_nu.sql results/queries/allocation_vs_beta.sql \
 	results/queries/learning_curve.sql results/queries/summary.sql
+framework_libl2d_la_SOURCES += framework/host/report.c
+noinst_HEADERS += framework/host/report.h
