@@ -1,1 +1,33 @@
-# t/cli.mk: build fragment, included by Makefile.am
+# tests of the loader and the l2d command
+# Fake plugins, each with one defect (t/plugins/fake.c), for the loader tests.
+fake_flags = -module -avoid-version -shared -rpath /nowhere
+check_LTLIBRARIES += t/plugins/fake-good.la t/plugins/fake-badgrad.la t/plugins/fake-magic.la \
+	t/plugins/fake-abi.la t/plugins/fake-noentry.la t/plugins/fake-dup.la t/plugins/fake-default.la
+t_plugins_fake_good_la_SOURCES = t/plugins/fake.c
+t_plugins_fake_good_la_CPPFLAGS = $(AM_CPPFLAGS) -DFAKE_NAME='"fake-good"'
+t_plugins_fake_good_la_LDFLAGS = $(fake_flags)
+t_plugins_fake_badgrad_la_SOURCES = t/plugins/fake.c
+t_plugins_fake_badgrad_la_CPPFLAGS = $(AM_CPPFLAGS) -DFAKE_NAME='"fake-badgrad"' -DFAKE_BAD_GRAD
+t_plugins_fake_badgrad_la_LDFLAGS = $(fake_flags)
+t_plugins_fake_magic_la_SOURCES = t/plugins/fake.c
+t_plugins_fake_magic_la_CPPFLAGS = $(AM_CPPFLAGS) -DFAKE_NAME='"fake-magic"' -DFAKE_BAD_MAGIC
+t_plugins_fake_magic_la_LDFLAGS = $(fake_flags)
+t_plugins_fake_abi_la_SOURCES = t/plugins/fake.c
+t_plugins_fake_abi_la_CPPFLAGS = $(AM_CPPFLAGS) -DFAKE_NAME='"fake-abi"' -DFAKE_ABI_MAJOR=2
+t_plugins_fake_abi_la_LDFLAGS = $(fake_flags)
+t_plugins_fake_noentry_la_SOURCES = t/plugins/fake.c
+t_plugins_fake_noentry_la_CPPFLAGS = $(AM_CPPFLAGS) -DFAKE_NAME='"fake-noentry"' -DFAKE_NO_ENTRY
+t_plugins_fake_noentry_la_LDFLAGS = $(fake_flags)
+t_plugins_fake_dup_la_SOURCES = t/plugins/fake.c
+t_plugins_fake_dup_la_CPPFLAGS = $(AM_CPPFLAGS) -DFAKE_NAME='"fake-dup"' -DFAKE_DUP_PARAM
+t_plugins_fake_dup_la_LDFLAGS = $(fake_flags)
+t_plugins_fake_default_la_SOURCES = t/plugins/fake.c
+t_plugins_fake_default_la_CPPFLAGS = $(AM_CPPFLAGS) -DFAKE_NAME='"fake-default"' -DFAKE_DEFAULT='"99"'
+t_plugins_fake_default_la_LDFLAGS = $(fake_flags)
+
+check_PROGRAMS += t/test_params
+t_test_params_SOURCES = t/test_params.c
+t_test_params_LDADD = framework/libl2d.la
+
+TESTS += t/test_params t/loader.sh t/cli.sh
+EXTRA_DIST += t/loader.sh t/cli.sh

@@ -1,1 +1,25 @@
 # t/datasets.mk: build fragment, included by Makefile.am
+
+check_PROGRAMS += t/test_dataprep
+t_test_dataprep_SOURCES = t/test_dataprep.c
+t_test_dataprep_LDADD = framework/libl2d.la
+TESTS += t/test_dataprep
+noinst_HEADERS += t/dsparams.h
+
+check_PROGRAMS += t/test_synthetic
+t_test_synthetic_SOURCES = t/test_synthetic.c plugins/datasets/synthetic.c
+t_test_synthetic_LDADD = framework/libl2d.la
+t_test_synthetic_CFLAGS = $(AM_CFLAGS) # own object names: the plugin source is also a libtool object
+TESTS += t/test_synthetic
+
+check_PROGRAMS += t/test_csv
+t_test_csv_SOURCES = t/test_csv.c plugins/datasets/csv.c plugins/datasets/csv_parse.c
+t_test_csv_CPPFLAGS = $(AM_CPPFLAGS) -I$(top_srcdir)/plugins/datasets \
+	-DL2D_PKGDATADIR='"$(pkgdatadir)"'
+t_test_csv_LDADD = framework/libl2d.la
+TESTS += t/test_csv
+EXTRA_DIST += t/data/csv/small.csv t/data/csv/crlf.csv t/data/csv/missing.csv \
+	t/data/csv/ragged.csv t/data/csv/notnum.csv t/data/csv/nonfinite.csv \
+	t/data/csv/empty.csv t/data/csv/noheader.csv t/data/csv/headeronly.csv \
+	t/data/csv/dropall.csv t/data/csv/dup.csv t/data/csv/badclass.csv \
+	t/data/csv/quoted.csv

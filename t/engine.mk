@@ -1,1 +1,14 @@
 # t/engine.mk: build fragment, included by Makefile.am
+check_PROGRAMS += t/test_rng t/test_mlp t/test_optim t/test_schedule t/test_parse_sizes
+t_test_rng_SOURCES = t/test_rng.c
+t_test_rng_LDADD = framework/libl2d.la -lm
+t_test_mlp_SOURCES = t/test_mlp.c
+t_test_mlp_LDADD = framework/libl2d.la -lm
+t_test_optim_SOURCES = t/test_optim.c
+t_test_optim_LDADD = framework/libl2d.la -lm
+t_test_schedule_SOURCES = t/test_schedule.c
+t_test_schedule_LDADD = framework/libl2d.la -lm
+t_test_parse_sizes_SOURCES = t/test_parse_sizes.c
+t_test_parse_sizes_LDADD = framework/libl2d.la
+TESTS += t/test_rng t/test_mlp t/test_optim t/test_schedule t/test_parse_sizes
+EXTRA_DIST += t/data/rng_ref.py t/data/optim_ref.py

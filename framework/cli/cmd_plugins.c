@@ -9,10 +9,7 @@
 #include "cli/cli_util.h"
 #include "host/loader.h"
 #include "host/params.h"
-#if __has_include("host/plugin_check.h")
 #include "host/plugin_check.h"
-#define HAVE_GRADCHECK 1
-#endif
 
 static const char *type_name(enum l2d_param_type t)
 {
@@ -182,7 +179,6 @@ int l2d_cmd_plugin_check(int argc, char **argv)
                 fprintf(stderr, "l2d plugin-check: %s: create: %s\n", d->name, err.msg);
                 failed = 1;
             } else {
-#ifdef HAVE_GRADCHECK
                 for (size_t A = 2; A <= 5; A++) {
                     struct l2d_gradcheck gc;
                     int rc = l2d_surrogate_gradcheck(ops, state, (uint64_t)seed + A, (int)trials, A, &gc, &err);
@@ -190,13 +186,17 @@ int l2d_cmd_plugin_check(int argc, char **argv)
                         fprintf(stderr, "l2d plugin-check: %s: gradient check, %zu agents: %s\n",
                                 d->name, A, err.msg);
                         failed = 1;
+                    } else if (gc.failures) {
+                        fprintf(stderr, "l2d plugin-check: %s: gradient differs from finite "
+                                "differences in %d of %d trials with %zu agents; worst: %s\n",
+                                d->name, gc.failures, gc.trials, A, gc.worst);
+                        failed = 1;
                     } else {
                         printf("%s: %s: gradient vs finite differences, %zu agents, %d trials: "
                                "max abs err %.3g, max rel err %.3g: ok\n",
                                file, d->name, A, gc.trials, gc.max_abs_err, gc.max_rel_err);
                     }
                 }
-#endif
                 ops->destroy(state);
             }
         }

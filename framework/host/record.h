@@ -6,12 +6,10 @@
 #include <stddef.h>
 #include <stdint.h>
 
-/* One epoch of rejector training. A NaN field means "not measured" (stored
- * as NULL); an infinite one is refused by the store. */
-struct l2d_epoch_rec {
-    int epoch;
-    double train_loss, train_risk, val_loss, val_risk, seconds;
-};
+/* struct l2d_epoch_rec: one epoch of rejector training (core/record.h).
+ * A NaN field means "not measured" (stored as NULL); an infinite one is
+ * refused by the store. */
+#include "core/record.h"
 
 /* A system metric: split "train" | "val" | "test", attack "clean" |
  * "untargeted" | "targeted:J", name "risk", "accuracy", "alloc_J", ... */

@@ -1,1 +1,25 @@
 # plugins/datasets/datasets.mk: build fragment, included by Makefile.am
+
+# shared data preparation (splits, standardisation, in-memory table), in libl2d
+framework_libl2d_la_SOURCES += framework/core/dataprep.c
+l2dinclude_HEADERS += framework/include/l2d/dataprep.h
+
+# synthetic: clustered tabular data, generated in memory (the default data set)
+pkglib_LTLIBRARIES += plugins/synthetic.la
+plugins_synthetic_la_SOURCES = plugins/datasets/synthetic.c
+plugins_synthetic_la_LDFLAGS = $(plugin_flags)
+plugins_synthetic_la_LIBADD = $(plugin_libs)
+
+# csv: a table from a CSV file; looks for relative paths also under the
+# installed data directory and the source tree
+pkglib_LTLIBRARIES += plugins/csv.la
+plugins_csv_la_SOURCES = plugins/datasets/csv.c plugins/datasets/csv_parse.c
+plugins_csv_la_CPPFLAGS = $(AM_CPPFLAGS) -DL2D_PKGDATADIR='"$(pkgdatadir)"'
+plugins_csv_la_LDFLAGS = $(plugin_flags)
+plugins_csv_la_LIBADD = $(plugin_libs)
+noinst_HEADERS += plugins/datasets/csv_parse.h
+
+# shipped data: installed as $(pkgdatadir)/data/... so the same relative
+# path works in the source tree and after install
+nobase_dist_pkgdata_DATA = data/california_housing.csv
+EXTRA_DIST += data/README.md

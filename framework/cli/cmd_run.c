@@ -1,0 +1,153 @@
+/* `l2d run CONFIG`: run an experiment's sweep into its database. */
+#include "config.h"
+
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "cli/cli_util.h"
+#include "cli/commands.h"
+#include "core/train.h"
+#include "host/params.h"
+#include "host/runner.h"
+
+static void usage(FILE *f)
+{
+    fprintf(f,
+            "usage: l2d run CONFIG.ini [options]\n"
+            "Run every cell of the experiment (methods x [sweep] x seeds) and record each\n"
+            "finished run in the SQLite database; cells already done are skipped.\n"
+            "  --set SECTION.KEY=VALUE  override a configuration value (repeatable)\n"
+            "  --db PATH                database (default: [experiment] db, or results/NAME.db)\n"
+            "  --plugin-path DIRS       search these ':'-separated directories for plugins first\n"
+            "  --shard I/N              run only cells k with k %% N == I (0-based)\n"
+            "  --dry-run                validate the configuration and list the cells\n"
+            "  --quiet                  no progress output\n"
+            "Exit status: 0 all runs done, 1 a run failed (recorded as failed), 2 bad usage\n"
+            "or configuration (nothing ran).\n");
+}
+
+struct view {
+    int tty, quiet;
+    int line_open;
+};
+
+static void end_line(struct view *v)
+{
+    if (v->line_open) fputc('\n', stderr);
+    v->line_open = 0;
+}
+
+static void on_event(void *self, const struct l2d_run_event *ev)
+{
+    struct view *v = self;
+    if (v->quiet) return;
+    switch (ev->kind) {
+    case L2D_EV_PLAN:
+        fprintf(stderr, "l2d run: %s\n", ev->message);
+        break;
+    case L2D_EV_CELL_START:
+        if (v->tty) {
+            fprintf(stderr, "\r\033[K[run %zu/%zu] %s", ev->cell, ev->ntodo, ev->cell_id);
+            v->line_open = 1;
+        }
+        break;
+    case L2D_EV_STAGE:
+        if (v->tty) {
+            fprintf(stderr, "\r\033[K[run %zu/%zu] %s: %s", ev->cell, ev->ntodo, ev->cell_id, ev->message);
+            v->line_open = 1;
+        } else if (!strcmp(ev->message, "would run")) {
+            fprintf(stderr, "[cell %zu/%zu] %s\n", ev->cell, ev->ntodo, ev->cell_id);
+        }
+        break;
+    case L2D_EV_EPOCH:
+        if (v->tty) {
+            fprintf(stderr, "\r\033[K[run %zu/%zu] %s  epoch %d/%d  loss %.4g  val risk %.4g",
+                    ev->cell, ev->ntodo, ev->cell_id, ev->epoch, ev->epochs, ev->loss, ev->risk);
+            v->line_open = 1;
+        }
+        break;
+    case L2D_EV_CELL_DONE:
+        if (v->tty) end_line(v);
+        else fprintf(stderr, "[run %zu/%zu] %s: done (%s)\n", ev->cell, ev->ntodo, ev->cell_id, ev->message);
+        break;
+    case L2D_EV_CELL_SKIP:
+        end_line(v);
+        fprintf(stderr, "[run %zu/%zu] %s: already done, skipped\n", ev->cell, ev->ntodo, ev->cell_id);
+        break;
+    case L2D_EV_CELL_FAIL:
+        end_line(v);
+        fprintf(stderr, "[run %zu/%zu] %s: FAILED: %s\n", ev->cell, ev->ntodo, ev->cell_id, ev->message);
+        break;
+    }
+    fflush(stderr);
+}
+
+static void on_signal(int sig)
+{
+    (void)sig;
+    l2d_interrupted = 1;
+    signal(SIGINT, SIG_DFL); /* a second Ctrl-C stops at once */
+}
+
+int l2d_cmd_run(int argc, char **argv)
+{
+    const char *config = NULL, *db = NULL, *ppath = NULL, *shard = NULL;
+    const char **sets = calloc((size_t)argc, sizeof *sets);
+    size_t nsets = 0;
+    int dry = 0, quiet = 0;
+    if (!sets) return fprintf(stderr, "l2d run: out of memory\n"), 1;
+    int rc = 0;
+    for (int k = 1; k < argc && !rc; k++) {
+        const char *v;
+        if (!strcmp(argv[k], "--help") || !strcmp(argv[k], "-h")) {
+            usage(stdout);
+            free(sets);
+            return 0;
+        }
+        if (!strcmp(argv[k], "--dry-run")) dry = 1;
+        else if (!strcmp(argv[k], "--quiet") || !strcmp(argv[k], "-q")) quiet = 1;
+        else if (cli_opt_value(argc, argv, &k, "--set", &v)) {
+            if (v == CLI_MISSING) rc = cli_usage_error("run", "--set needs SECTION.KEY=VALUE");
+            else sets[nsets++] = v;
+        } else if (cli_opt_value(argc, argv, &k, "--db", &db) ||
+                   cli_opt_value(argc, argv, &k, "--plugin-path", &ppath) ||
+                   cli_opt_value(argc, argv, &k, "--shard", &shard)) {
+            if (db == CLI_MISSING || ppath == CLI_MISSING || shard == CLI_MISSING)
+                rc = cli_usage_error("run", "%s needs a value", argv[k - 1 < 1 ? 1 : k - 1]);
+        } else if (argv[k][0] == '-') rc = cli_usage_error("run", "unknown option '%s'", argv[k]);
+        else if (config) rc = cli_usage_error("run", "one configuration file at a time");
+        else config = argv[k];
+    }
+    if (!rc && !config) rc = cli_usage_error("run", "which configuration file?");
+    unsigned si = 0, sn = 0;
+    if (!rc && shard) {
+        char extra;
+        if (sscanf(shard, "%u/%u%c", &si, &sn, &extra) != 2 || sn == 0 || si >= sn)
+            rc = cli_usage_error("run", "--shard takes I/N with 0 <= I < N, not '%s'", shard);
+    }
+    if (rc) {
+        free(sets);
+        return rc;
+    }
+    struct view view = {isatty(2), quiet, 0};
+    struct l2d_run_opts o = {config, sets, nsets, db, ppath, si, sn, dry, on_event, &view};
+    signal(SIGINT, on_signal);
+    signal(SIGTERM, on_signal);
+    struct l2d_run_summary sum;
+    struct l2d_error err = {0};
+    rc = l2d_run_experiment(&o, &sum, &err);
+    end_line(&view);
+    free(sets);
+    if (rc) {
+        fprintf(stderr, "l2d run: %s\n", err.msg);
+        /* a bad configuration ran nothing: that is a usage error */
+        return sum.ran + sum.failed + sum.skipped == 0 && rc == L2D_EINVAL && !sum.ncells ? 2 : 1;
+    }
+    if (!quiet && !dry)
+        fprintf(stderr, "l2d run: %zu ran, %zu already done; results in %s\n", sum.ran, sum.skipped,
+                sum.db_path);
+    return 0;
+}

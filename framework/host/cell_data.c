@@ -1,0 +1,208 @@
+/* Data set splits and agents' answers for a cell (see cell_data.h). */
+#include "config.h"
+
+#include "host/cell_data.h"
+
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "host/cfg.h"
+#include "host/loader.h"
+#include "host/params.h"
+#include "l2d/engine.h"
+
+/* Append "[sec]\nkey=value\n..." for every key of sec (but `skip`). */
+static int append_section(char **buf, size_t *len, const struct l2d_cfg *cfg, const char *sec,
+                          const char *skip)
+{
+    size_t need = strlen(sec) + 4;
+    size_t nk = l2d_cfg_nkeys(cfg, sec);
+    for (size_t k = 0; k < nk; k++) {
+        const char *key = l2d_cfg_key(cfg, sec, k), *v = l2d_cfg_get(cfg, sec, key);
+        need += strlen(key) + (v ? strlen(v) : 0) + 3;
+    }
+    char *b = realloc(*buf, *len + need + 1);
+    if (!b) return -1;
+    *buf = b;
+    *len += (size_t)sprintf(b + *len, "[%s]\n", sec);
+    for (size_t k = 0; k < nk; k++) {
+        const char *key = l2d_cfg_key(cfg, sec, k), *v = l2d_cfg_get(cfg, sec, key);
+        if (skip && !strcmp(key, skip)) continue;
+        *len += (size_t)sprintf(b + *len, "%s=%s\n", key, v ? v : "");
+    }
+    return 0;
+}
+
+char *l2d_cell_data_key(const struct l2d_cfg *cfg, int64_t seed)
+{
+    char *buf = NULL;
+    size_t len = 0;
+    if (append_section(&buf, &len, cfg, "dataset", NULL)) goto oom;
+    for (size_t k = 0; k < l2d_cfg_nagents(cfg); k++)
+        if (append_section(&buf, &len, cfg, l2d_cfg_agent(cfg, k), "query_cost")) goto oom;
+    char *b = realloc(buf, len + 32);
+    if (!b) goto oom;
+    snprintf(b + len, 32, "seed=%lld\n", (long long)seed);
+    return b;
+oom:
+    free(buf);
+    return NULL;
+}
+
+static void logf_(void (*log)(void *, const char *), void *self, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
+static void logf_(void (*log)(void *, const char *), void *self, const char *fmt, ...)
+{
+    if (!log) return;
+    char msg[512];
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(msg, sizeof msg, fmt, ap);
+    va_end(ap);
+    log(self, msg);
+}
+
+static int load_split(struct l2d_cell_data *cd, enum l2d_split s, struct l2d_error *err)
+{
+    struct l2d_split_buf *b = &cd->split[s];
+    size_t n = cd->info.n[s], dim = cd->info.dim, T = cd->info.tdim;
+    b->x = malloc((n ? n : 1) * dim * sizeof *b->x);
+    b->y = cd->info.n_classes ? malloc((n ? n : 1) * sizeof *b->y) : NULL;
+    b->t = T ? malloc((n ? n : 1) * T * sizeof *b->t) : NULL;
+    size_t *idx = malloc((n ? n : 1) * sizeof *idx);
+    if (!b->x || !idx || (cd->info.n_classes && !b->y) || (T && !b->t)) {
+        free(idx);
+        return l2d_seterr(err, L2D_ENOMEM, "out of memory for %zu rows", n);
+    }
+    for (size_t i = 0; i < n; i++) idx[i] = i;
+    int rc = n ? cd->ds_ops->batch(cd->ds_state, s, idx, n, b->x, b->y, b->t, err) : 0;
+    free(idx);
+    b->data = (struct l2d_data){n, dim, b->x, b->y, b->t, T};
+    return rc;
+}
+
+static int fit_agent(struct l2d_cell_data *cd, const struct l2d_cfg *cfg,
+                     const struct l2d_registry *reg, size_t a, const char *sec, int64_t seed,
+                     struct l2d_error *err)
+{
+    const char *pname = l2d_cfg_get(cfg, sec, "plugin");
+    const struct l2d_loaded *pl = pname ? l2d_registry_find(reg, L2D_KIND_AGENT, pname) : NULL;
+    if (!pl) return l2d_seterr(err, L2D_EINVAL, "[%s] plugin: no agent plugin named '%s'", sec, pname ? pname : "");
+    const struct l2d_agent_ops *ops = pl->desc->ops;
+    const char *qc = l2d_cfg_get(cfg, sec, "query_cost");
+    cd->query_cost[a] = 0;
+    if (qc && l2d_parse_double(qc, &cd->query_cost[a]))
+        return l2d_seterr(err, L2D_EINVAL, "[%s] query_cost: '%s' is not a number", sec, qc);
+    if (!(cd->agent_name[a] = strdup(sec + 6)) || !(cd->agent_plugin[a] = strdup(pname)))
+        return l2d_seterr(err, L2D_ENOMEM, "out of memory");
+
+    struct l2d_params p;
+    int rc = l2d_cfg_params(cfg, sec, pl->desc->params, NULL, &p, err);
+    if (rc) return rc;
+    struct l2d_host host = {sizeof host, l2d_seed_mix((uint64_t)seed, sec), NULL, NULL, NULL};
+    void *st = NULL;
+    rc = ops->create(&p, &host, &cd->info, &st, err);
+    l2d_params_free(&p);
+    if (rc) return rc;
+    unsigned outs = ops->outputs(st);
+    rc = ops->fit(st, &cd->split[L2D_TRAIN].data, &cd->split[L2D_VAL].data, err);
+    for (int s = 0; !rc && s < 3; s++) {
+        struct l2d_split_buf *b = &cd->split[s];
+        size_t n = b->data.n ? b->data.n : 1;
+        if (outs & L2D_AGENT_CLASS) b->yhat[a] = malloc(n * sizeof *b->yhat[a]);
+        if ((outs & L2D_AGENT_TARGET) && cd->info.tdim)
+            b->that[a] = malloc(n * cd->info.tdim * sizeof *b->that[a]);
+        if (outs & L2D_AGENT_COST) b->cost[a] = malloc(n * sizeof *b->cost[a]);
+        if (((outs & L2D_AGENT_CLASS) && !b->yhat[a]) || ((outs & L2D_AGENT_COST) && !b->cost[a]) ||
+            ((outs & L2D_AGENT_TARGET) && cd->info.tdim && !b->that[a]))
+            rc = l2d_seterr(err, L2D_ENOMEM, "out of memory");
+        else if (b->data.n)
+            rc = ops->predict(st, &b->data, b->yhat[a], b->that[a], b->cost[a], err);
+    }
+    ops->destroy(st);
+    if (rc) {
+        char m[L2D_ERRMSG_MAX];
+        snprintf(m, sizeof m, "%s", err->msg);
+        l2d_seterr(err, rc, "[%s] %s: %s", sec, pname, m);
+    }
+    return rc;
+}
+
+int l2d_cell_data_build(const struct l2d_cfg *cfg, const struct l2d_registry *reg, int64_t seed,
+                        void (*log)(void *self, const char *msg), void *log_self,
+                        struct l2d_cell_data **out, struct l2d_error *err)
+{
+    struct l2d_cell_data *cd = calloc(1, sizeof *cd);
+    if (!cd || !(cd->key = l2d_cell_data_key(cfg, seed))) {
+        free(cd);
+        return l2d_seterr(err, L2D_ENOMEM, "out of memory");
+    }
+    int rc = 0;
+    const char *dname = l2d_cfg_get(cfg, "dataset", "plugin");
+    if (!dname) dname = "synthetic";
+    const struct l2d_loaded *dl = l2d_registry_find(reg, L2D_KIND_DATASET, dname);
+    if (!dl) {
+        rc = l2d_seterr(err, L2D_EINVAL, "[dataset] plugin: no dataset plugin named '%s'", dname);
+        goto fail;
+    }
+    cd->ds_ops = dl->desc->ops;
+    struct l2d_params p;
+    if ((rc = l2d_cfg_params(cfg, "dataset", dl->desc->params, NULL, &p, err))) goto fail;
+    struct l2d_host host = {sizeof host, (uint64_t)seed, NULL, NULL, NULL};
+    logf_(log, log_self, "loading data set '%s'", dname);
+    rc = cd->ds_ops->open(&p, &host, &cd->ds_state, err);
+    l2d_params_free(&p);
+    if (rc) {
+        cd->ds_state = NULL;
+        goto fail;
+    }
+    if ((rc = cd->ds_ops->info(cd->ds_state, &cd->info, err))) goto fail;
+    for (int s = 0; s < 3; s++)
+        if ((rc = load_split(cd, (enum l2d_split)s, err))) goto fail;
+    if (!cd->info.n[L2D_TRAIN]) {
+        rc = l2d_seterr(err, L2D_EINVAL, "[dataset] %s: the training split is empty", dname);
+        goto fail;
+    }
+
+    cd->A = l2d_cfg_nagents(cfg);
+    if (cd->A < 2 || cd->A > L2D_MAX_AGENTS) {
+        rc = l2d_seterr(err, L2D_EINVAL, "%s: need 2 to 64 [agent.NAME] sections (the model, then experts), found %zu",
+                        l2d_cfg_path(cfg), cd->A);
+        goto fail;
+    }
+    for (size_t a = 0; a < cd->A; a++) {
+        const char *sec = l2d_cfg_agent(cfg, a);
+        logf_(log, log_self, "fitting agent %zu/%zu '%s'", a + 1, cd->A, sec + 6);
+        if ((rc = fit_agent(cd, cfg, reg, a, sec, seed, err))) goto fail;
+    }
+    *out = cd;
+    return 0;
+fail:
+    l2d_cell_data_free(cd);
+    return rc;
+}
+
+void l2d_cell_data_free(struct l2d_cell_data *cd)
+{
+    if (!cd) return;
+    for (int s = 0; s < 3; s++) {
+        struct l2d_split_buf *b = &cd->split[s];
+        free(b->x);
+        free(b->y);
+        free(b->t);
+        for (size_t a = 0; a < L2D_MAX_AGENTS; a++) {
+            free(b->yhat[a]);
+            free(b->that[a]);
+            free(b->cost[a]);
+        }
+    }
+    for (size_t a = 0; a < L2D_MAX_AGENTS; a++) {
+        free(cd->agent_name[a]);
+        free(cd->agent_plugin[a]);
+    }
+    if (cd->ds_state) cd->ds_ops->close(cd->ds_state);
+    free(cd->key);
+    free(cd);
+}

@@ -1,0 +1,35 @@
+/* One cell of an experiment on prepared data: costs, training, evaluation. */
+#ifndef L2D_HOST_CELL_RUN_H
+#define L2D_HOST_CELL_RUN_H
+#include <stddef.h>
+#include <stdint.h>
+#include "host/cell_data.h"
+#include "host/record.h"
+
+struct l2d_cell_progress {
+    void (*epoch)(void *self, int epoch, int epochs, double loss, double val_risk);
+    void *self;
+};
+
+/* What a cell produced; owned here, freed by l2d_cell_result_free. */
+struct l2d_cell_result {
+    struct l2d_epoch_rec *epochs;
+    size_t nepochs;
+    int best_epoch;
+    int64_t passes;
+    struct l2d_metric *metrics;
+    char **names;
+    size_t nmetrics, capmetrics;
+    struct l2d_agent_metric *agent;
+    char **agent_names;
+    size_t nagent, capagent;
+};
+
+/* Train and evaluate the rejector of one cell (cfg is the cell's resolved
+ * config). On failure r holds what was measured before it (the epochs). */
+int l2d_cell_run(const struct l2d_cfg *cfg, const struct l2d_registry *reg,
+                 const struct l2d_cell_data *cd, int64_t seed,
+                 const struct l2d_cell_progress *progress, struct l2d_cell_result *r,
+                 struct l2d_error *err);
+void l2d_cell_result_free(struct l2d_cell_result *r);
+#endif

@@ -1,0 +1,54 @@
+/* Running an experiment: expand the config into cells, and for each cell
+ * load data, fit agents (cached across cells), compute costs, train and
+ * evaluate the rejector, and store the run. Progress goes to a callback:
+ * the library never prints. */
+#ifndef L2D_HOST_RUNNER_H
+#define L2D_HOST_RUNNER_H
+#include <stddef.h>
+#include "l2d/plugin.h"
+
+enum l2d_run_event_kind {
+    L2D_EV_PLAN,       /* n cells, n_todo to run in this shard */
+    L2D_EV_CELL_START, /* cell i of n starts */
+    L2D_EV_STAGE,      /* a step inside the cell: message says which */
+    L2D_EV_EPOCH,      /* epoch/epochs, loss, val risk */
+    L2D_EV_CELL_DONE,  /* message: headline metrics */
+    L2D_EV_CELL_SKIP,  /* already in the database */
+    L2D_EV_CELL_FAIL   /* message: the error */
+};
+
+struct l2d_run_event {
+    enum l2d_run_event_kind kind;
+    size_t cell, ncells, ntodo;  /* cell is 1-based among the cells to run */
+    const char *cell_id;
+    int epoch, epochs;
+    double loss, risk;
+    const char *message;
+};
+
+typedef void (*l2d_run_event_fn)(void *self, const struct l2d_run_event *ev);
+
+struct l2d_run_opts {
+    const char *config_path;
+    const char *const *sets;  /* "section.key=value" overrides */
+    size_t nsets;
+    const char *db_path;      /* NULL: experiment.db */
+    const char *plugin_path;  /* extra search directories, ':'-separated */
+    unsigned shard_index, shard_count; /* run cells k with k % count == index */
+    int dry_run;              /* validate and list the cells, run nothing */
+    l2d_run_event_fn event;
+    void *event_self;
+};
+
+struct l2d_run_summary {
+    size_t ncells, ran, skipped, failed;
+    char db_path[1024];
+    char experiment[256];
+};
+
+/* 0 when every cell ran (or was already done); L2D_EINVAL for a bad config
+ * (nothing ran); a non-zero status with err naming the first failure when
+ * some runs failed (those are recorded as failed in the database). */
+int l2d_run_experiment(const struct l2d_run_opts *opts, struct l2d_run_summary *sum,
+                       struct l2d_error *err);
+#endif
