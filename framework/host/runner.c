@@ -208,6 +208,8 @@ int l2d_run_experiment(const struct l2d_run_opts *o, struct l2d_run_summary *sum
         if ((rc = l2d_cfg_set(cfg, o->sets[k], err))) goto out;
     if ((rc = l2d_cfg_validate(cfg, resolve, &reg, err))) goto out;
     if ((rc = l2d_cfg_expand(cfg, &cells, &n, err))) goto out;
+    const char *threads = l2d_cfg_get(cfg, "experiment", "threads");
+    l2d_set_threads(threads ? atoi(threads) : 1); /* validated: an integer >= 1 */
     if (o->shard_count > 1 && o->shard_index >= o->shard_count) {
         rc = l2d_seterr(err, L2D_EINVAL, "--shard %u/%u: the index must be below the count",
                         o->shard_index, o->shard_count);
