@@ -111,12 +111,53 @@ static size_t plugins_used(const struct l2d_registry *reg, const struct l2d_cell
     return k;
 }
 
+/* Cell data (splits and agents' answers) by key: cells that share a data
+ * set, agents and seed reuse them, however the sweep orders the cells
+ * (seeds vary fastest). Least recently used goes first when full. */
+#define CACHE_MAX 16
+struct data_cache {
+    struct l2d_cell_data *cd[CACHE_MAX];
+    uint64_t used[CACHE_MAX];
+    uint64_t clock;
+};
+
+static int cache_get(struct data_cache *dc, const struct l2d_cell *cell,
+                     const struct l2d_registry *reg, struct ctx *c, struct l2d_cell_data **out,
+                     struct l2d_error *err)
+{
+    char *key = l2d_cell_data_key(cell->cfg, cell->seed);
+    if (!key) return l2d_seterr(err, L2D_ENOMEM, "out of memory");
+    size_t slot = 0;
+    for (size_t k = 0; k < CACHE_MAX; k++) {
+        if (dc->cd[k] && !strcmp(dc->cd[k]->key, key)) {
+            free(key);
+            dc->used[k] = ++dc->clock;
+            *out = dc->cd[k];
+            return 0;
+        }
+        if (!dc->cd[k] || (dc->cd[slot] && dc->used[k] < dc->used[slot])) slot = k;
+    }
+    free(key);
+    l2d_cell_data_free(dc->cd[slot]);
+    dc->cd[slot] = NULL;
+    int rc = l2d_cell_data_build(cell->cfg, reg, cell->seed, on_log, c, &dc->cd[slot], err);
+    if (rc) return rc;
+    dc->used[slot] = ++dc->clock;
+    *out = dc->cd[slot];
+    return 0;
+}
+
+static void cache_free(struct data_cache *dc)
+{
+    for (size_t k = 0; k < CACHE_MAX; k++) l2d_cell_data_free(dc->cd[k]);
+}
+
 static int run_cells(struct ctx *c, struct l2d_store *st, int64_t exp_id,
                      const struct l2d_registry *reg, const struct l2d_cell *cells, size_t n,
                      struct l2d_run_summary *sum, struct l2d_error *err)
 {
     const struct l2d_run_opts *o = c->o;
-    struct l2d_cell_data *cd = NULL;
+    struct data_cache dc = {{NULL}, {0}, 0};
     int first_rc = 0;
     char first_msg[2 * L2D_ERRMSG_MAX] = "";
     size_t todo_index = 0;
@@ -142,15 +183,8 @@ static int run_cells(struct ctx *c, struct l2d_store *st, int64_t exp_id,
         struct l2d_error cerr = {0};
         struct l2d_cell_result res = {0};
         res.best_epoch = -1;
-        int crc = 0;
-        char *key = l2d_cell_data_key(cell->cfg, cell->seed);
-        if (!key) crc = l2d_seterr(&cerr, L2D_ENOMEM, "out of memory");
-        else if (!cd || strcmp(cd->key, key)) {
-            l2d_cell_data_free(cd);
-            cd = NULL;
-            crc = l2d_cell_data_build(cell->cfg, reg, cell->seed, on_log, c, &cd, &cerr);
-        }
-        free(key);
+        struct l2d_cell_data *cd = NULL;
+        int crc = cache_get(&dc, cell, reg, c, &cd, &cerr);
         if (!crc) {
             struct l2d_cell_progress pg = {on_epoch, c};
             crc = l2d_cell_run(cell->cfg, reg, cd, cell->seed, &pg, &res, &cerr);
@@ -184,7 +218,7 @@ static int run_cells(struct ctx *c, struct l2d_store *st, int64_t exp_id,
             emit(c, L2D_EV_CELL_DONE, "%.1fs", t1 - t0);
         }
     }
-    l2d_cell_data_free(cd);
+    cache_free(&dc);
     if (!rc && first_rc) {
         rc = l2d_seterr(err, first_rc, "%zu of %zu runs failed; first: %s", sum->failed,
                         sum->failed + sum->ran, first_msg);
