@@ -2,7 +2,9 @@
  * (0 ok, 1 failure, 2 usage error). argv[0] is the command's name. */
 #ifndef L2D_CLI_COMMANDS_H
 #define L2D_CLI_COMMANDS_H
+int l2d_cmd_run(int argc, char **argv);
 int l2d_cmd_plugins(int argc, char **argv);
 int l2d_cmd_plugin_check(int argc, char **argv);
+int l2d_cmd_report(int argc, char **argv);
 int l2d_cmd_surrogate(int argc, char **argv);
 #endif

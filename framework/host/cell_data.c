@@ -85,6 +85,7 @@ static int load_split(struct l2d_cell_data *cd, enum l2d_split s, struct l2d_err
 
 static int fit_agent(struct l2d_cell_data *cd, const struct l2d_cfg *cfg,
                      const struct l2d_registry *reg, size_t a, const char *sec, int64_t seed,
+                     void (*log)(void *self, const char *msg), void *log_self,
                      struct l2d_error *err)
 {
     const char *pname = l2d_cfg_get(cfg, sec, "plugin");
@@ -101,7 +102,7 @@ static int fit_agent(struct l2d_cell_data *cd, const struct l2d_cfg *cfg,
     struct l2d_params p;
     int rc = l2d_cfg_params(cfg, sec, pl->desc->params, NULL, &p, err);
     if (rc) return rc;
-    struct l2d_host host = {sizeof host, l2d_seed_mix((uint64_t)seed, sec), NULL, NULL, NULL};
+    struct l2d_host host = {sizeof host, l2d_seed_mix((uint64_t)seed, sec), NULL, log, log_self};
     void *st = NULL;
     rc = ops->create(&p, &host, &cd->info, &st, err);
     l2d_params_free(&p);
@@ -150,7 +151,7 @@ int l2d_cell_data_build(const struct l2d_cfg *cfg, const struct l2d_registry *re
     cd->ds_ops = dl->desc->ops;
     struct l2d_params p;
     if ((rc = l2d_cfg_params(cfg, "dataset", dl->desc->params, NULL, &p, err))) goto fail;
-    struct l2d_host host = {sizeof host, (uint64_t)seed, NULL, NULL, NULL};
+    struct l2d_host host = {sizeof host, (uint64_t)seed, NULL, log, log_self};
     logf_(log, log_self, "loading data set '%s'", dname);
     rc = cd->ds_ops->open(&p, &host, &cd->ds_state, err);
     l2d_params_free(&p);
@@ -175,7 +176,7 @@ int l2d_cell_data_build(const struct l2d_cfg *cfg, const struct l2d_registry *re
     for (size_t a = 0; a < cd->A; a++) {
         const char *sec = l2d_cfg_agent(cfg, a);
         logf_(log, log_self, "fitting agent %zu/%zu '%s'", a + 1, cd->A, sec + 6);
-        if ((rc = fit_agent(cd, cfg, reg, a, sec, seed, err))) goto fail;
+        if ((rc = fit_agent(cd, cfg, reg, a, sec, seed, log, log_self, err))) goto fail;
     }
     *out = cd;
     return 0;

@@ -118,7 +118,7 @@ static int run_cells(struct ctx *c, struct l2d_store *st, int64_t exp_id,
     const struct l2d_run_opts *o = c->o;
     struct l2d_cell_data *cd = NULL;
     int first_rc = 0;
-    char first_msg[L2D_ERRMSG_MAX] = "";
+    char first_msg[2 * L2D_ERRMSG_MAX] = "";
     size_t todo_index = 0;
     int rc = 0;
     for (size_t i = 0; i < n && !rc; i++) {

@@ -1,1 +1,22 @@
-# framework/host/store.mk: build fragment, included by Makefile.am
+# framework/host/store.mk: the SQLite results store and `l2d report` (part of libl2d)
+framework_libl2d_la_SOURCES += framework/host/store.c
+noinst_HEADERS += framework/host/store.h framework/host/record.h
+
+# results/schema.sql is the one source of the schema; the library embeds it
+# as a C string literal made from it here.
+framework/host/schema_sql.h: $(srcdir)/results/schema.sql
+	$(AM_V_GEN)$(MKDIR_P) framework/host && \
+	sed -e 's/\\/\\\\/g' -e 's/"/\\"/g' -e 's/^/"/' -e 's/$$/\\n"/' $(srcdir)/results/schema.sql > $@.tmp && \
+	mv $@.tmp $@
+# before the first build, dependency tracking does not know store.c needs it
+$(framework_libl2d_la_OBJECTS): framework/host/schema_sql.h
+CLEANFILES += framework/host/schema_sql.h
+
+# the schema and the example queries are installed for use with the sqlite3 shell
+l2dresultsdir = $(pkgdatadir)/results
+dist_l2dresults_DATA = results/schema.sql results/README.md
+l2dqueriesdir = $(pkgdatadir)/results/queries
+dist_l2dqueries_DATA = results/queries/best_beta_per_nu.sql results/queries/allocation_vs_beta.sql \
+	results/queries/learning_curve.sql results/queries/summary.sql
+framework_libl2d_la_SOURCES += framework/host/report.c
+noinst_HEADERS += framework/host/report.h

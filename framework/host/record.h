@@ -1,0 +1,48 @@
+/* What one finished (or failed) run leaves behind: its training curve and
+ * metrics, as the training code produces them and the store writes them.
+ * Plain data; the strings belong to the caller. */
+#ifndef L2D_HOST_RECORD_H
+#define L2D_HOST_RECORD_H
+#include <stddef.h>
+#include <stdint.h>
+
+/* struct l2d_epoch_rec: one epoch of rejector training (core/record.h).
+ * A non-finite field (NaN: not measured; inf: diverged) is stored as NULL. */
+#include "core/record.h"
+
+/* A system metric: split "train" | "val" | "test", attack "clean" |
+ * "untargeted" | "targeted:J", name "risk", "accuracy", "alloc_J", ... */
+struct l2d_metric {
+    const char *split, *attack, *name;
+    double value;
+};
+
+/* An agent's own metric (agent_index in allocation order, the model first). */
+struct l2d_agent_metric {
+    int agent_index;
+    const char *agent_name, *split, *name;
+    double value;
+};
+
+struct l2d_run_record {
+    const char *cell_id;   /* canonical cell id, e.g. "method=sard;train.nu=1;seed=0" */
+    const char *method;
+    int64_t seed;
+    /* swept parameters, in the sweep's order ("seed" and "method" may be among
+     * them; they are left out of the run's params text) */
+    size_t nparams;
+    const char *const *param_keys, *const *param_values;
+    const char *status;    /* "done" or "failed" */
+    const char *error;     /* why it failed (required when failed, NULL when done) */
+    const char *device;    /* "cpu", "cuda:0", ...; may be NULL */
+    double started_at, finished_at, seconds; /* Unix times; NaN = unknown */
+    int best_epoch;        /* < 0: none */
+    int64_t rejector_passes; /* < 0: unknown */
+    size_t nepochs;
+    const struct l2d_epoch_rec *epochs;
+    size_t nmetrics;
+    const struct l2d_metric *metrics;
+    size_t nagent_metrics;
+    const struct l2d_agent_metric *agent_metrics;
+};
+#endif

@@ -1,0 +1,590 @@
+/* The results database: opening (schema creation, migrations, version
+ * checks) and writing experiments and runs. */
+#include "config.h"
+
+#include "host/store.h"
+
+#include <ctype.h>
+#include <inttypes.h>
+#include <math.h>
+#include <sqlite3.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+
+/* results/schema.sql as a C string, made by the build (framework/host/store.mk) */
+static const char schema_sql[] =
+#include "framework/host/schema_sql.h"
+    ;
+
+/* Forward-only migrations: migrations[v - 1] takes a database from schema
+ * version v to v + 1 (it need not set user_version). schema.sql always
+ * creates the latest version directly. */
+static const char *const migrations[] = {NULL};
+
+/* Long enough to outlast another worker's run transaction. */
+#define BUSY_TIMEOUT_MS 60000
+
+struct l2d_store {
+    sqlite3 *db;
+    char *path;
+};
+
+const char *l2d_store_schema_sql(void) { return schema_sql; }
+struct sqlite3 *l2d_store_sqlite(struct l2d_store *st) { return st ? st->db : NULL; }
+const char *l2d_store_path(const struct l2d_store *st) { return st ? st->path : NULL; }
+
+static int code_of(int sqlite_rc)
+{
+    switch (sqlite_rc & 0xff) {
+    case SQLITE_NOMEM: return L2D_ENOMEM;
+    case SQLITE_CONSTRAINT:
+    case SQLITE_MISMATCH:
+    case SQLITE_RANGE: return L2D_EINVAL;
+    case SQLITE_INTERRUPT: return L2D_EINTERRUPTED;
+    case SQLITE_MISUSE:
+    case SQLITE_INTERNAL: return L2D_EINTERNAL;
+    default: return L2D_EIO;
+    }
+}
+
+/* "PATH: WHAT: sqlite message" */
+static int db_fail(struct l2d_store *st, int sqlite_rc, struct l2d_error *err, const char *fmt, ...)
+    __attribute__((format(printf, 4, 5)));
+static int db_fail(struct l2d_store *st, int sqlite_rc, struct l2d_error *err, const char *fmt, ...)
+{
+    char what[256];
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(what, sizeof what, fmt, ap);
+    va_end(ap);
+    const char *msg = st->db ? sqlite3_errmsg(st->db) : sqlite3_errstr(sqlite_rc);
+    return l2d_seterr(err, code_of(sqlite_rc), "%s: %s: %s", st->path, what, msg);
+}
+
+static void sqrt_fn(sqlite3_context *ctx, int argc, sqlite3_value **argv)
+{
+    (void)argc;
+    int t = sqlite3_value_numeric_type(argv[0]);
+    if (t != SQLITE_INTEGER && t != SQLITE_FLOAT) {
+        sqlite3_result_null(ctx);
+        return;
+    }
+    double x = sqlite3_value_double(argv[0]);
+    if (x < 0) sqlite3_result_null(ctx);
+    else sqlite3_result_double(ctx, sqrt(x));
+}
+
+int l2d_store_register_sqrt(struct sqlite3 *db)
+{
+    return sqlite3_create_function(db, "sqrt", 1, SQLITE_UTF8 | SQLITE_DETERMINISTIC | SQLITE_INNOCUOUS,
+                                   NULL, sqrt_fn, NULL, NULL);
+}
+
+/* The views use sqrt(), which SQLite has only when built with its math functions. */
+static int ensure_sqrt(struct l2d_store *st, struct l2d_error *err)
+{
+    sqlite3_stmt *s = NULL;
+    int rc = sqlite3_prepare_v2(st->db, "SELECT sqrt(4.0)", -1, &s, NULL);
+    sqlite3_finalize(s);
+    if (rc == SQLITE_OK) return 0;
+    rc = l2d_store_register_sqrt(st->db);
+    return rc == SQLITE_OK ? 0 : db_fail(st, rc, err, "cannot register sqrt()");
+}
+
+/* Bind the statement's parameters from a list typed by fmt: 't' text (NULL
+ * binds NULL), 'i' int64, 'd' double (NaN binds NULL), 'e' double of an
+ * epoch's curve (any non-finite value binds NULL: a diverged run's curve
+ * must not stop its failure from being recorded). */
+static int bind_all(sqlite3_stmt *s, const char *fmt, ...)
+{
+    va_list ap;
+    va_start(ap, fmt);
+    int rc = SQLITE_OK;
+    for (int k = 0; fmt[k] && rc == SQLITE_OK; k++) {
+        switch (fmt[k]) {
+        case 't': {
+            const char *v = va_arg(ap, const char *);
+            rc = v ? sqlite3_bind_text(s, k + 1, v, -1, SQLITE_TRANSIENT) : sqlite3_bind_null(s, k + 1);
+            break;
+        }
+        case 'i': rc = sqlite3_bind_int64(s, k + 1, va_arg(ap, int64_t)); break;
+        case 'd':
+        case 'e': {
+            double v = va_arg(ap, double);
+            int null = fmt[k] == 'e' ? !isfinite(v) : isnan(v);
+            rc = null ? sqlite3_bind_null(s, k + 1) : sqlite3_bind_double(s, k + 1, v);
+            break;
+        }
+        default: rc = SQLITE_MISUSE;
+        }
+    }
+    va_end(ap);
+    return rc;
+}
+
+/* Run a statement that returns no rows and leave it ready for new bindings. */
+static int step_done(sqlite3_stmt *s)
+{
+    int rc = sqlite3_step(s);
+    sqlite3_reset(s);
+    sqlite3_clear_bindings(s);
+    return rc == SQLITE_DONE ? SQLITE_OK : rc;
+}
+
+static int exec(struct l2d_store *st, const char *sql, struct l2d_error *err)
+{
+    int rc = sqlite3_exec(st->db, sql, NULL, NULL, NULL);
+    return rc == SQLITE_OK ? 0 : db_fail(st, rc, err, "%.60s", sql);
+}
+
+static void rollback(struct l2d_store *st)
+{
+    if (!sqlite3_get_autocommit(st->db)) sqlite3_exec(st->db, "ROLLBACK", NULL, NULL, NULL);
+}
+
+/* One integer from a query without parameters. */
+static int query_int(struct l2d_store *st, const char *sql, int64_t *out, struct l2d_error *err)
+{
+    sqlite3_stmt *s = NULL;
+    int rc = sqlite3_prepare_v2(st->db, sql, -1, &s, NULL);
+    if (rc == SQLITE_OK) rc = sqlite3_step(s);
+    if (rc == SQLITE_ROW) {
+        *out = sqlite3_column_int64(s, 0);
+        rc = SQLITE_OK;
+    }
+    if (rc != SQLITE_OK) db_fail(st, rc, err, "%s", sql);
+    sqlite3_finalize(s);
+    return rc == SQLITE_OK ? 0 : code_of(rc);
+}
+
+/* The first read of the file: it also tells whether the file is SQLite at all. */
+static int read_version(struct l2d_store *st, int64_t *v, struct l2d_error *err)
+{
+    sqlite3_stmt *s = NULL;
+    int src = sqlite3_prepare_v2(st->db, "PRAGMA user_version", -1, &s, NULL);
+    if (src == SQLITE_OK) src = sqlite3_step(s);
+    if (src == SQLITE_ROW) *v = sqlite3_column_int64(s, 0);
+    sqlite3_finalize(s);
+    return src == SQLITE_ROW ? 0 : db_fail(st, src, err, "cannot read it as a results database");
+}
+
+static int newer_error(struct l2d_store *st, int64_t v, struct l2d_error *err)
+{
+    return l2d_seterr(err, L2D_EUNSUPPORTED,
+                      "%s: results schema version %" PRId64 " is newer than this l2d's (%d): "
+                      "use a newer l2d",
+                      st->path, v, L2D_STORE_SCHEMA_VERSION);
+}
+
+/* Create or upgrade the schema, inside one write transaction. */
+static int setup_schema(struct l2d_store *st, struct l2d_error *err)
+{
+    int64_t v, nobj;
+    if (exec(st, "BEGIN IMMEDIATE", err)) return err->code;
+    /* read again under the lock: another process may have just done it */
+    int rc = query_int(st, "PRAGMA user_version", &v, err);
+    if (!rc) rc = query_int(st, "SELECT count(*) FROM sqlite_schema", &nobj, err);
+    if (!rc && v > L2D_STORE_SCHEMA_VERSION) rc = newer_error(st, v, err);
+    if (!rc && v == 0 && nobj > 0)
+        rc = l2d_seterr(err, L2D_EINVAL,
+                        "%s: a SQLite database, but not an l2d results database (no schema version)",
+                        st->path);
+    if (!rc && v == 0) {
+        rc = exec(st, schema_sql, err);
+    } else {
+        for (; !rc && v < L2D_STORE_SCHEMA_VERSION; v++) {
+            if (!migrations[v - 1]) {
+                rc = l2d_seterr(err, L2D_EINTERNAL, "%s: no migration from schema version %" PRId64,
+                                st->path, v);
+                break;
+            }
+            rc = exec(st, migrations[v - 1], err);
+        }
+        if (!rc) {
+            char sql[64];
+            snprintf(sql, sizeof sql, "PRAGMA user_version = %d", L2D_STORE_SCHEMA_VERSION);
+            rc = exec(st, sql, err);
+        }
+    }
+    if (!rc) rc = query_int(st, "PRAGMA user_version", &v, err);
+    if (!rc && v != L2D_STORE_SCHEMA_VERSION)
+        rc = l2d_seterr(err, L2D_EINTERNAL, "%s: schema left at version %" PRId64 ", expected %d",
+                        st->path, v, L2D_STORE_SCHEMA_VERSION);
+    if (!rc) rc = exec(st, "COMMIT", err);
+    if (rc) rollback(st);
+    return rc;
+}
+
+static int store_new(const char *path, struct l2d_store **out, struct l2d_error *err)
+{
+    *out = NULL;
+    if (!path || !*path) return l2d_seterr(err, L2D_EINVAL, "results database: empty path");
+    struct l2d_store *st = calloc(1, sizeof *st);
+    if (!st || !(st->path = strdup(path))) {
+        free(st);
+        return l2d_seterr(err, L2D_ENOMEM, "%s: out of memory", path);
+    }
+    *out = st;
+    return 0;
+}
+
+static int missing_dir(const char *path)
+{
+    const char *slash = strrchr(path, '/');
+    if (!slash || slash == path) return 0;
+    char *dir = strndup(path, (size_t)(slash - path));
+    struct stat sb;
+    int missing = dir && stat(dir, &sb) != 0;
+    free(dir);
+    return missing;
+}
+
+static int connect(struct l2d_store *st, int flags, struct l2d_error *err)
+{
+    int rc = sqlite3_open_v2(st->path, &st->db, flags, NULL);
+    if (rc != SQLITE_OK && missing_dir(st->path))
+        return l2d_seterr(err, L2D_EIO, "%s: cannot open: its directory does not exist", st->path);
+    if (rc != SQLITE_OK) {
+        if (!st->db) return l2d_seterr(err, code_of(rc), "%s: cannot open: %s", st->path, sqlite3_errstr(rc));
+        return db_fail(st, rc, err, "cannot open");
+    }
+    sqlite3_extended_result_codes(st->db, 1);
+    rc = sqlite3_busy_timeout(st->db, BUSY_TIMEOUT_MS);
+    if (rc != SQLITE_OK) return db_fail(st, rc, err, "busy_timeout");
+    return ensure_sqrt(st, err);
+}
+
+int l2d_store_open(const char *path, struct l2d_store **out, struct l2d_error *err)
+{
+    struct l2d_store *st;
+    int rc = store_new(path, &st, err);
+    if (rc) return rc;
+    rc = connect(st, SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE, err);
+    int64_t v = 0;
+    if (!rc) rc = read_version(st, &v, err);
+    if (!rc && v > L2D_STORE_SCHEMA_VERSION) rc = newer_error(st, v, err);
+    sqlite3_stmt *s = NULL;
+    if (!rc) {
+        int src = sqlite3_prepare_v2(st->db, "PRAGMA journal_mode = WAL", -1, &s, NULL);
+        if (src == SQLITE_OK) src = sqlite3_step(s);
+        if (src != SQLITE_ROW) {
+            rc = db_fail(st, src, err, "journal_mode = WAL");
+        } else {
+            const char *mode = (const char *)sqlite3_column_text(s, 0);
+            if (!mode || (strcmp(mode, "wal") && strcmp(mode, "memory")))
+                rc = l2d_seterr(err, L2D_EIO, "%s: cannot switch to WAL journal mode (got '%s')", path,
+                                mode ? mode : "?");
+        }
+        sqlite3_finalize(s);
+    }
+    if (!rc) rc = exec(st, "PRAGMA foreign_keys = ON", err);
+    if (!rc && v < L2D_STORE_SCHEMA_VERSION) rc = setup_schema(st, err);
+    if (rc) {
+        l2d_store_close(st);
+        return rc;
+    }
+    *out = st;
+    return 0;
+}
+
+int l2d_store_open_readonly(const char *path, struct l2d_store **out, struct l2d_error *err)
+{
+    struct l2d_store *st;
+    int rc = store_new(path, &st, err);
+    if (rc) return rc;
+    struct stat sb;
+    if (stat(path, &sb)) rc = l2d_seterr(err, L2D_EIO, "%s: no such file", path);
+    else if (!S_ISREG(sb.st_mode)) rc = l2d_seterr(err, L2D_EIO, "%s: not a regular file", path);
+    if (!rc) rc = connect(st, SQLITE_OPEN_READONLY, err);
+    int64_t v = 0;
+    if (!rc) rc = read_version(st, &v, err);
+    if (!rc && v > L2D_STORE_SCHEMA_VERSION) rc = newer_error(st, v, err);
+    if (!rc && v == 0)
+        rc = l2d_seterr(err, L2D_EINVAL, "%s: not an l2d results database (no schema version)", path);
+    if (!rc && v < L2D_STORE_SCHEMA_VERSION)
+        rc = l2d_seterr(err, L2D_EUNSUPPORTED,
+                        "%s: results schema version %" PRId64 " is older than this l2d's (%d): "
+                        "open it once for writing (e.g. l2d run) to upgrade it",
+                        path, v, L2D_STORE_SCHEMA_VERSION);
+    if (rc) {
+        l2d_store_close(st);
+        return rc;
+    }
+    *out = st;
+    return 0;
+}
+
+void l2d_store_close(struct l2d_store *st)
+{
+    if (!st) return;
+    sqlite3_close_v2(st->db);
+    free(st->path);
+    free(st);
+}
+
+static void hex64(uint64_t h, char buf[17]) { snprintf(buf, 17, "%016" PRIx64, h); }
+
+int l2d_store_experiment(struct l2d_store *st, const char *name, const char *config_text,
+                         uint64_t config_hash, const char *code_version, size_t nplugins,
+                         const struct l2d_plugin_use *plugins, int64_t *experiment_id,
+                         struct l2d_error *err)
+{
+    if (!st || !name || !*name || !config_text || !code_version || !experiment_id ||
+        (nplugins && !plugins))
+        return l2d_seterr(err, L2D_EINVAL, "store experiment: missing name, config, version or id");
+    for (size_t k = 0; k < nplugins; k++)
+        if (!plugins[k].kind || !plugins[k].name || !plugins[k].version)
+            return l2d_seterr(err, L2D_EINVAL, "store experiment %s: plugin %zu lacks kind, name or version",
+                              name, k);
+    char hash[17];
+    hex64(config_hash, hash);
+    sqlite3_stmt *find = NULL, *ins = NULL, *plug = NULL;
+    int rc = exec(st, "BEGIN IMMEDIATE", err);
+    if (rc) return rc;
+    int src = sqlite3_prepare_v2(st->db, "SELECT id FROM experiments WHERE name = ? AND config_hash = ?",
+                                 -1, &find, NULL);
+    if (src == SQLITE_OK) src = bind_all(find, "tt", name, hash);
+    if (src == SQLITE_OK) src = sqlite3_step(find);
+    if (src == SQLITE_ROW) {
+        *experiment_id = sqlite3_column_int64(find, 0);
+        src = SQLITE_OK;
+    } else if (src == SQLITE_DONE) {
+        src = sqlite3_prepare_v2(st->db,
+                                 "INSERT INTO experiments (name, config_text, config_hash, code_version) "
+                                 "VALUES (?, ?, ?, ?)",
+                                 -1, &ins, NULL);
+        if (src == SQLITE_OK) src = bind_all(ins, "tttt", name, config_text, hash, code_version);
+        if (src == SQLITE_OK) src = step_done(ins);
+        if (src == SQLITE_OK) *experiment_id = sqlite3_last_insert_rowid(st->db);
+        /* several agents may share one plugin: list it once */
+        if (src == SQLITE_OK && nplugins)
+            src = sqlite3_prepare_v2(st->db,
+                                     "INSERT OR IGNORE INTO experiment_plugins "
+                                     "(experiment_id, kind, name, version, path) VALUES (?, ?, ?, ?, ?)",
+                                     -1, &plug, NULL);
+        for (size_t k = 0; src == SQLITE_OK && k < nplugins; k++) {
+            const struct l2d_plugin_use *p = &plugins[k];
+            src = bind_all(plug, "itttt", *experiment_id, p->kind, p->name, p->version, p->path);
+            if (src == SQLITE_OK) src = step_done(plug);
+        }
+    }
+    if (src != SQLITE_OK) rc = db_fail(st, src, err, "experiment %s", name);
+    sqlite3_finalize(find);
+    sqlite3_finalize(ins);
+    sqlite3_finalize(plug);
+    if (!rc) rc = exec(st, "COMMIT", err);
+    if (rc) rollback(st);
+    return rc;
+}
+
+int l2d_store_run_done(struct l2d_store *st, int64_t experiment_id, const char *cell_id, int *done,
+                       struct l2d_error *err)
+{
+    if (!st || !cell_id || !done) return l2d_seterr(err, L2D_EINVAL, "store run_done: missing argument");
+    *done = 0;
+    sqlite3_stmt *s = NULL;
+    int src = sqlite3_prepare_v2(st->db,
+                                 "SELECT 1 FROM runs WHERE experiment_id = ? AND cell_id = ? AND status = 'done'",
+                                 -1, &s, NULL);
+    if (src == SQLITE_OK) src = bind_all(s, "it", experiment_id, cell_id);
+    if (src == SQLITE_OK) src = sqlite3_step(s);
+    if (src == SQLITE_ROW) *done = 1;
+    int rc = 0;
+    if (src != SQLITE_ROW && src != SQLITE_DONE) rc = db_fail(st, src, err, "cell %s", cell_id);
+    sqlite3_finalize(s);
+    return rc;
+}
+
+/* ---- writing a run ---- */
+
+static int nonempty(const char *s) { return s && *s; }
+
+/* A double that may be NaN (stored as NULL) but not infinite. */
+static int check_opt(double v, const char *cell, const char *what, struct l2d_error *err)
+{
+    if (isinf(v)) return l2d_seterr(err, L2D_ENUMERIC, "run %s: %s is infinite", cell, what);
+    return 0;
+}
+
+static int check_record(const struct l2d_run_record *r, struct l2d_error *err)
+{
+    if (!nonempty(r->cell_id)) return l2d_seterr(err, L2D_EINVAL, "run: empty cell id");
+    const char *c = r->cell_id;
+    if (!nonempty(r->method)) return l2d_seterr(err, L2D_EINVAL, "run %s: empty method", c);
+    if (!r->status || (strcmp(r->status, "done") && strcmp(r->status, "failed")))
+        return l2d_seterr(err, L2D_EINVAL, "run %s: status '%s' is neither done nor failed", c,
+                          r->status ? r->status : "(null)");
+    int failed = !strcmp(r->status, "failed");
+    if (failed && !nonempty(r->error))
+        return l2d_seterr(err, L2D_EINVAL, "run %s: failed without an error message", c);
+    if (!failed && r->error)
+        return l2d_seterr(err, L2D_EINVAL, "run %s: done, yet has an error message (%s)", c, r->error);
+    if (check_opt(r->started_at, c, "started_at", err) || check_opt(r->finished_at, c, "finished_at", err) ||
+        check_opt(r->seconds, c, "seconds", err))
+        return err->code;
+    if (r->nparams && (!r->param_keys || !r->param_values))
+        return l2d_seterr(err, L2D_EINVAL, "run %s: parameters without keys or values", c);
+    for (size_t k = 0; k < r->nparams; k++) {
+        const char *key = r->param_keys[k], *v = r->param_values[k];
+        /* ';' and '=' delimit the params text */
+        if (!nonempty(key) || strpbrk(key, ";="))
+            return l2d_seterr(err, L2D_EINVAL, "run %s: parameter %zu: bad key '%s'", c, k, key ? key : "");
+        if (!v || strchr(v, ';'))
+            return l2d_seterr(err, L2D_EINVAL, "run %s: parameter %s: missing value or value with ';'", c, key);
+    }
+    if ((r->nepochs && !r->epochs) || (r->nmetrics && !r->metrics) || (r->nagent_metrics && !r->agent_metrics))
+        return l2d_seterr(err, L2D_EINVAL, "run %s: counts given without arrays", c);
+    for (size_t k = 0; k < r->nmetrics; k++) {
+        const struct l2d_metric *m = &r->metrics[k];
+        if (!nonempty(m->split) || !nonempty(m->attack) || !nonempty(m->name))
+            return l2d_seterr(err, L2D_EINVAL, "run %s: metric %zu lacks split, attack or name", c, k);
+        if (!isfinite(m->value))
+            return l2d_seterr(err, L2D_ENUMERIC, "run %s: metric %s/%s/%s is not finite (%g)", c, m->split,
+                              m->attack, m->name, m->value);
+    }
+    for (size_t k = 0; k < r->nagent_metrics; k++) {
+        const struct l2d_agent_metric *m = &r->agent_metrics[k];
+        if (m->agent_index < 0 || !nonempty(m->agent_name) || !nonempty(m->split) || !nonempty(m->name))
+            return l2d_seterr(err, L2D_EINVAL, "run %s: agent metric %zu lacks index, agent, split or name", c, k);
+        if (!isfinite(m->value))
+            return l2d_seterr(err, L2D_ENUMERIC, "run %s: agent %s metric %s/%s is not finite (%g)", c,
+                              m->agent_name, m->split, m->name, m->value);
+    }
+    return 0;
+}
+
+/* "k=v;k=v" over the swept parameters other than method and seed. */
+static char *params_text(const struct l2d_run_record *r)
+{
+    size_t len = 1;
+    for (size_t k = 0; k < r->nparams; k++) len += strlen(r->param_keys[k]) + strlen(r->param_values[k]) + 2;
+    char *s = malloc(len), *p = s;
+    if (!s) return NULL;
+    *p = '\0';
+    for (size_t k = 0; k < r->nparams; k++) {
+        const char *key = r->param_keys[k];
+        if (!strcmp(key, "seed") || !strcmp(key, "method")) continue;
+        p += sprintf(p, "%s%s=%s", p == s ? "" : ";", key, r->param_values[k]);
+    }
+    return s;
+}
+
+/* The value as a number when all of it reads as a finite one. */
+static double numeric_value(const char *v)
+{
+    if (!*v || isspace((unsigned char)*v)) return NAN;
+    char *end;
+    double x = strtod(v, &end);
+    return *end || !isfinite(x) ? NAN : x;
+}
+
+enum { S_EXP, S_DONE, S_DEL, S_RUN, S_PARAM, S_EPOCH, S_METRIC, S_AGENT, S_N };
+static const char *const run_sql[S_N] = {
+    [S_EXP] = "SELECT 1 FROM experiments WHERE id = ?",
+    [S_DONE] = "SELECT 1 FROM runs WHERE experiment_id = ? AND cell_id = ? AND status = 'done'",
+    [S_DEL] = "DELETE FROM runs WHERE experiment_id = ? AND cell_id = ? AND status = 'failed'",
+    [S_RUN] = "INSERT INTO runs (experiment_id, cell_id, params, method, seed, status, error, device, "
+              "started_at, finished_at, seconds, best_epoch, rejector_passes) "
+              "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+    [S_PARAM] = "INSERT INTO run_params (run_id, key, value, value_num) VALUES (?, ?, ?, ?)",
+    [S_EPOCH] = "INSERT INTO epochs (run_id, epoch, train_loss, train_risk, val_loss, val_risk, seconds) "
+                "VALUES (?, ?, ?, ?, ?, ?, ?)",
+    [S_METRIC] = "INSERT INTO metrics (run_id, split, attack, name, value) VALUES (?, ?, ?, ?, ?)",
+    [S_AGENT] = "INSERT INTO agent_metrics (run_id, agent_index, agent_name, split, name, value) "
+                "VALUES (?, ?, ?, ?, ?, ?)",
+};
+
+/* One row exists for the two-parameter query q (experiment id, cell id)? */
+static int exists(sqlite3_stmt *q, int64_t eid, const char *cell, int *found)
+{
+    int src = cell ? bind_all(q, "it", eid, cell) : bind_all(q, "i", eid);
+    if (src == SQLITE_OK) src = sqlite3_step(q);
+    *found = src == SQLITE_ROW;
+    sqlite3_reset(q);
+    sqlite3_clear_bindings(q);
+    return src == SQLITE_ROW || src == SQLITE_DONE ? SQLITE_OK : src;
+}
+
+static int insert_run(struct l2d_store *st, sqlite3_stmt **s, int64_t eid, const struct l2d_run_record *r,
+                      const char *params, struct l2d_error *err)
+{
+    const char *c = r->cell_id;
+    int found, src = exists(s[S_EXP], eid, NULL, &found);
+    if (src != SQLITE_OK) return db_fail(st, src, err, "run %s: experiment %" PRId64, c, eid);
+    if (!found) return l2d_seterr(err, L2D_EINVAL, "%s: run %s: no experiment with id %" PRId64, st->path, c, eid);
+    src = exists(s[S_DONE], eid, c, &found);
+    if (src != SQLITE_OK) return db_fail(st, src, err, "run %s", c);
+    if (found)
+        return l2d_seterr(err, L2D_EINVAL, "%s: run %s of experiment %" PRId64 " is already done", st->path, c,
+                          eid);
+    src = bind_all(s[S_DEL], "it", eid, c);
+    if (src == SQLITE_OK) src = step_done(s[S_DEL]);
+    if (src != SQLITE_OK) return db_fail(st, src, err, "run %s: removing the failed run", c);
+
+    src = bind_all(s[S_RUN], "itttitttdddii", eid, c, params, r->method, r->seed, r->status, r->error,
+                   r->device, r->started_at, r->finished_at, r->seconds, (int64_t)r->best_epoch,
+                   r->rejector_passes);
+    /* "unknown" markers go in as NULL */
+    if (src == SQLITE_OK && r->best_epoch < 0) src = sqlite3_bind_null(s[S_RUN], 12);
+    if (src == SQLITE_OK && r->rejector_passes < 0) src = sqlite3_bind_null(s[S_RUN], 13);
+    if (src == SQLITE_OK) src = step_done(s[S_RUN]);
+    if (src != SQLITE_OK) return db_fail(st, src, err, "run %s", c);
+    int64_t rid = sqlite3_last_insert_rowid(st->db);
+
+    for (size_t k = 0; k < r->nparams; k++) {
+        const char *v = r->param_values[k];
+        src = bind_all(s[S_PARAM], "ittd", rid, r->param_keys[k], v, numeric_value(v));
+        if (src == SQLITE_OK) src = step_done(s[S_PARAM]);
+        if (src != SQLITE_OK) return db_fail(st, src, err, "run %s: parameter %s", c, r->param_keys[k]);
+    }
+    for (size_t k = 0; k < r->nepochs; k++) {
+        const struct l2d_epoch_rec *e = &r->epochs[k];
+        src = bind_all(s[S_EPOCH], "iieeeee", rid, (int64_t)e->epoch, e->train_loss, e->train_risk, e->val_loss,
+                       e->val_risk, e->seconds);
+        if (src == SQLITE_OK) src = step_done(s[S_EPOCH]);
+        if (src != SQLITE_OK) return db_fail(st, src, err, "run %s: epoch %d", c, e->epoch);
+    }
+    for (size_t k = 0; k < r->nmetrics; k++) {
+        const struct l2d_metric *m = &r->metrics[k];
+        src = bind_all(s[S_METRIC], "itttd", rid, m->split, m->attack, m->name, m->value);
+        if (src == SQLITE_OK) src = step_done(s[S_METRIC]);
+        if (src != SQLITE_OK)
+            return db_fail(st, src, err, "run %s: metric %s/%s/%s", c, m->split, m->attack, m->name);
+    }
+    for (size_t k = 0; k < r->nagent_metrics; k++) {
+        const struct l2d_agent_metric *m = &r->agent_metrics[k];
+        src = bind_all(s[S_AGENT], "iitttd", rid, (int64_t)m->agent_index, m->agent_name, m->split, m->name,
+                       m->value);
+        if (src == SQLITE_OK) src = step_done(s[S_AGENT]);
+        if (src != SQLITE_OK)
+            return db_fail(st, src, err, "run %s: agent %d metric %s/%s", c, m->agent_index, m->split, m->name);
+    }
+    return 0;
+}
+
+int l2d_store_write_run(struct l2d_store *st, int64_t experiment_id, const struct l2d_run_record *rec,
+                        struct l2d_error *err)
+{
+    if (!st || !rec) return l2d_seterr(err, L2D_EINVAL, "store write_run: missing argument");
+    int rc = check_record(rec, err);
+    if (rc) return rc;
+    char *params = params_text(rec);
+    if (!params) return l2d_seterr(err, L2D_ENOMEM, "run %s: out of memory", rec->cell_id);
+    sqlite3_stmt *s[S_N] = {0};
+    for (int k = 0; k < S_N && !rc; k++) {
+        int src = sqlite3_prepare_v2(st->db, run_sql[k], -1, &s[k], NULL);
+        if (src != SQLITE_OK) rc = db_fail(st, src, err, "run %s: preparing", rec->cell_id);
+    }
+    if (!rc) rc = exec(st, "BEGIN IMMEDIATE", err);
+    if (!rc) {
+        rc = insert_run(st, s, experiment_id, rec, params, err);
+        if (!rc) rc = exec(st, "COMMIT", err);
+        if (rc) rollback(st);
+    }
+    for (int k = 0; k < S_N; k++) sqlite3_finalize(s[k]);
+    free(params);
+    return rc;
+}

@@ -1,0 +1,164 @@
+-- l2d results database, schema version 1.
+--
+-- This file is the single source of the schema: the library embeds it (the
+-- build turns it into framework/host/schema_sql.h) and runs it, in one
+-- transaction, on a new database. `sqlite3 my.db < results/schema.sql` makes
+-- the same database by hand. A later version adds a forward-only migration in
+-- framework/host/store.c and bumps user_version at the end of this file; the
+-- library refuses a database whose user_version is newer than its own.
+--
+-- Connections opened by the library also set: journal_mode=WAL,
+-- foreign_keys=ON, busy_timeout. With the sqlite3 shell, run
+-- `PRAGMA foreign_keys=ON;` before deleting rows so that children go too.
+
+-- One row per distinct (name, configuration). Re-running the same config finds
+-- its row again; that is what makes a sweep resumable.
+CREATE TABLE experiments (
+    id           INTEGER PRIMARY KEY,
+    name         TEXT NOT NULL,
+    config_text  TEXT NOT NULL,
+    config_hash  TEXT NOT NULL,          -- 64-bit hash, 16 lower-case hex digits
+    code_version TEXT NOT NULL,
+    created_at   TEXT NOT NULL DEFAULT (strftime('%Y-%m-%dT%H:%M:%SZ', 'now')),
+    UNIQUE (name, config_hash)
+) STRICT;
+
+-- The plugins an experiment was run with (kind: dataset, agent, surrogate, attack).
+CREATE TABLE experiment_plugins (
+    experiment_id INTEGER NOT NULL REFERENCES experiments(id) ON DELETE CASCADE,
+    kind          TEXT NOT NULL,
+    name          TEXT NOT NULL,
+    version       TEXT NOT NULL,
+    path          TEXT,
+    UNIQUE (experiment_id, kind, name)
+) STRICT;
+
+-- One row per sweep cell of an experiment. cell_id is the canonical id of the
+-- cell ("method=sard;cost.beta_scale=0.5;train.nu=1;seed=0"); params holds the
+-- swept parameters without method and seed ("cost.beta_scale=0.5;train.nu=1",
+-- '' when nothing is swept): seeds of one setting share it, which is what the
+-- summaries average over. A failed run is replaced when the cell is retried;
+-- a done run is never replaced.
+CREATE TABLE runs (
+    id              INTEGER PRIMARY KEY,
+    experiment_id   INTEGER NOT NULL REFERENCES experiments(id) ON DELETE CASCADE,
+    cell_id         TEXT NOT NULL,
+    params          TEXT NOT NULL,
+    method          TEXT NOT NULL,
+    seed            INTEGER NOT NULL,
+    status          TEXT NOT NULL CHECK (status IN ('done', 'failed')),
+    error           TEXT,                -- why it failed; NULL when done
+    device          TEXT,                -- e.g. 'cpu', 'cuda:0'
+    started_at      REAL,                -- Unix time, seconds
+    finished_at     REAL,
+    seconds         REAL,                -- wall time of the run
+    best_epoch      INTEGER,             -- checkpoint kept (lowest validation risk)
+    rejector_passes INTEGER,             -- rejector forward+backward passes (cost of training)
+    UNIQUE (experiment_id, cell_id),
+    CHECK ((status = 'done') = (error IS NULL))
+) STRICT;
+CREATE INDEX runs_by_method ON runs (experiment_id, method, params);
+
+-- One row per swept parameter of a run (key as in the config, e.g. 'train.nu').
+-- value_num is the value as a number when it reads as one, else NULL, so that
+-- `WHERE key = 'train.nu' AND value_num = 1` works.
+CREATE TABLE run_params (
+    run_id    INTEGER NOT NULL REFERENCES runs(id) ON DELETE CASCADE,
+    key       TEXT NOT NULL,
+    value     TEXT NOT NULL,
+    value_num REAL,
+    PRIMARY KEY (run_id, key)
+) STRICT;
+CREATE INDEX run_params_by_key ON run_params (key, value_num);
+
+-- Per-epoch training curve; NULL where a quantity was not measured.
+CREATE TABLE epochs (
+    run_id     INTEGER NOT NULL REFERENCES runs(id) ON DELETE CASCADE,
+    epoch      INTEGER NOT NULL,
+    train_loss REAL,
+    train_risk REAL,
+    val_loss   REAL,
+    val_risk   REAL,
+    seconds    REAL,
+    PRIMARY KEY (run_id, epoch)
+) STRICT;
+
+-- System metrics of the kept rejector: split ('train', 'val', 'test'), attack
+-- ('clean', 'untargeted', 'targeted:J'), name ('risk', 'accuracy', 'rmse',
+-- 'smooth_l1', 'mae', 'alloc_J', 'oracle_*', 'surrogate', 'surrogate_gap').
+CREATE TABLE metrics (
+    run_id INTEGER NOT NULL REFERENCES runs(id) ON DELETE CASCADE,
+    split  TEXT NOT NULL,
+    attack TEXT NOT NULL,
+    name   TEXT NOT NULL,
+    value  REAL NOT NULL,
+    PRIMARY KEY (run_id, split, attack, name)
+) STRICT;
+
+-- Each agent's own metrics (agent_index in allocation order, the model first).
+CREATE TABLE agent_metrics (
+    run_id      INTEGER NOT NULL REFERENCES runs(id) ON DELETE CASCADE,
+    agent_index INTEGER NOT NULL,
+    agent_name  TEXT NOT NULL,
+    split       TEXT NOT NULL,
+    name        TEXT NOT NULL,
+    value       REAL NOT NULL,
+    PRIMARY KEY (run_id, agent_index, split, name)
+) STRICT;
+
+-- Metrics of finished runs, with their experiment and cell.
+CREATE VIEW v_metrics AS
+SELECT e.id AS experiment_id, e.name AS experiment, r.id AS run_id, r.cell_id, r.method,
+       r.params, r.seed, m.split, m.attack, m.name AS metric, m.value
+FROM metrics m JOIN runs r ON r.id = m.run_id JOIN experiments e ON e.id = r.experiment_id
+WHERE r.status = 'done';
+
+-- v_metrics with one row per (metric, swept parameter) for filtering on one
+-- parameter: SELECT ... FROM v_run_metrics WHERE key = 'train.nu' AND value_num = 1.
+-- A run without swept parameters appears once, with key NULL.
+CREATE VIEW v_run_metrics AS
+SELECT vm.*, p.key, p.value AS param_value, p.value_num
+FROM v_metrics vm LEFT JOIN run_params p ON p.run_id = vm.run_id;
+
+-- Mean over seeds of each metric, per experiment, method and swept parameters.
+-- var is the sample variance (NULL when n = 1), computed in two passes for
+-- accuracy. std = sqrt(var) needs SQLite's math functions; the library
+-- registers sqrt itself where SQLite lacks them, and with an sqlite3 shell
+-- built without them, use var (l2d report takes the root in C).
+CREATE VIEW v_summary AS
+WITH g AS (
+    SELECT experiment_id, experiment, method, params, split, attack, metric,
+           count(*) AS n, avg(value) AS mean, min(run_id) AS first_run
+    FROM v_metrics GROUP BY experiment_id, method, params, split, attack, metric
+), d AS (
+    SELECT g.experiment_id, g.method, g.params, g.split, g.attack, g.metric,
+           CASE WHEN g.n > 1 THEN sum((v.value - g.mean) * (v.value - g.mean)) / (g.n - 1) END AS var
+    FROM g JOIN v_metrics v USING (experiment_id, method, params, split, attack, metric)
+    GROUP BY g.experiment_id, g.method, g.params, g.split, g.attack, g.metric
+)
+SELECT g.experiment_id, g.experiment, g.method, g.params, g.split, g.attack, g.metric,
+       g.n, g.mean, d.var, sqrt(d.var) AS std, g.first_run
+FROM g JOIN d USING (experiment_id, method, params, split, attack, metric);
+
+-- The same for each agent's own metrics.
+CREATE VIEW v_agent_summary AS
+WITH a AS (
+    SELECT r.experiment_id, r.method, r.params, am.agent_index, am.agent_name, am.split,
+           am.name AS metric, am.value, r.id AS run_id
+    FROM agent_metrics am JOIN runs r ON r.id = am.run_id WHERE r.status = 'done'
+), g AS (
+    SELECT experiment_id, method, params, agent_index, max(agent_name) AS agent_name, split,
+           metric, count(*) AS n, avg(value) AS mean, min(run_id) AS first_run
+    FROM a GROUP BY experiment_id, method, params, agent_index, split, metric
+), d AS (
+    SELECT g.experiment_id, g.method, g.params, g.agent_index, g.split, g.metric,
+           CASE WHEN g.n > 1 THEN sum((a.value - g.mean) * (a.value - g.mean)) / (g.n - 1) END AS var
+    FROM g JOIN a USING (experiment_id, method, params, agent_index, split, metric)
+    GROUP BY g.experiment_id, g.method, g.params, g.agent_index, g.split, g.metric
+)
+SELECT g.experiment_id, e.name AS experiment, g.method, g.params, g.agent_index, g.agent_name,
+       g.split, g.metric, g.n, g.mean, d.var, sqrt(d.var) AS std, g.first_run
+FROM g JOIN d USING (experiment_id, method, params, agent_index, split, metric)
+JOIN experiments e ON e.id = g.experiment_id;
+
+PRAGMA user_version = 1;
