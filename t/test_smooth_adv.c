@@ -10,6 +10,7 @@
 #include <string.h>
 
 #include "core/objectives.h"
+#include "core/train.h"
 #include "l2d/engine.h"
 #include "plugin_util.h"
 #include "tap.h"
@@ -365,6 +366,63 @@ static void with_pgd(void)
     l2d_mlp_destroy(m);
 }
 
+/* Through the framework's training loop (core/train.c) with a pgd attack:
+ * it runs, the risk falls, and the pass count is n (1 + A (T + 1)) per
+ * epoch: T inner steps and one outer pass per agent, plus the clean pass. */
+static void with_train_loop(void)
+{
+    enum { N = 96, T = 3, EPOCHS = 30 };
+    struct l2d_error err = {0};
+    struct l2d_mlp *m = make_mlp(47);
+    struct sur s;
+    struct l2d_registry reg;
+    const struct l2d_plugin *d = tplug_open(&reg, "pgd.so");
+    const char *sets[] = {"adv_weight=0.05"};
+    if (!m || !d || sur_make(&s, sets, 1, &err)) {
+        tap_ok(0, "setup: %s", err.msg);
+        return;
+    }
+    const struct l2d_attack_ops *aops = d->ops;
+    const char *asets[] = {"eps=0.1", "steps=3"};
+    struct l2d_params ap;
+    void *ast = NULL;
+    struct l2d_host host = {sizeof host, 1, NULL, NULL, NULL};
+    if (tplug_params(d, asets, 2, &ap, &err) || aops->create(&ap, &host, &ast, &err)) {
+        tap_ok(0, "pgd create: %s", err.msg);
+        return;
+    }
+    l2d_params_free(&ap);
+    struct l2d_rng rng;
+    l2d_rng_seed(&rng, 12);
+    static float x[N * IN];
+    static double c[N * A];
+    for (size_t k = 0; k < N * IN; k++) x[k] = (float)l2d_rng_normal(&rng);
+    for (size_t i = 0; i < N; i++)
+        for (size_t k = 0; k < A; k++) c[i * A + k] = k == (x[i * IN] > 0 ? 0u : 2u) ? 0.0 : 1.0;
+    struct l2d_data data = {N, IN, x, NULL, NULL, 0};
+    struct l2d_attack_handle h = {aops, ast};
+    struct l2d_surrogate_inst inst = {s.ops, s.state, "smooth-adv", &h, NULL, NULL};
+    struct l2d_train_cfg cfg = {.epochs = EPOCHS, .batch = 32, .lr = 0.02,
+                                .optimizer = L2D_OPT_ADAM, .cosine = 0, .select_best = 0,
+                                .seed = 4};
+    struct l2d_epoch_rec rec[EPOCHS];
+    struct l2d_train_result res = {0};
+    int rc = l2d_train_rejector(&cfg, m, &inst, &data, c, &data, c, rec, &res, NULL, NULL, &err);
+    tap_ok(rc == 0, "l2d_train_rejector with smooth-adv + pgd runs %s", rc ? err.msg : "");
+    if (!rc) {
+        tap_ok(rec[EPOCHS - 1].val_risk < 0.15 && rec[0].train_risk > 0.3,
+               "  deferral risk %.3g (epoch 1, train) -> %.3g (last, val)", rec[0].train_risk,
+               rec[EPOCHS - 1].val_risk);
+        uint64_t want = (uint64_t)EPOCHS * N * (1 + A * (T + 1));
+        tap_ok(res.passes == want, "  rejector passes %llu = epochs n (1 + A (T + 1)) = %llu",
+               (unsigned long long)res.passes, (unsigned long long)want);
+    }
+    aops->destroy(ast);
+    l2d_registry_free(&reg);
+    sur_free(&s);
+    l2d_mlp_destroy(m);
+}
+
 static void errors(void)
 {
     struct sur s;
@@ -384,6 +442,7 @@ int main(void)
     gradients(0.0, 0);
     gradients(0.5, 1);
     with_pgd();
+    with_train_loop();
     errors();
     tap_plan(tap_n);
     return tap_done();

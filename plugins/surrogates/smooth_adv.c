@@ -18,10 +18,12 @@
  * over every other agent), which gets the first step going; with
  * random_start the question does not arise.
  *
- * Cost per batch of B rows: B (1 + A (T_a + 1) + 1) rejector forward passes
- * and B (1 + A (T_a + 1)) backward passes for a T_a-step PGD: the inner
- * steps, plus per agent one value-only evaluation (PGD's best-iterate
- * check) and the outer pass at x'_j, plus the clean pass.
+ * Cost per batch of B rows with a T_a-step PGD: B (1 + A (T_a + 1))
+ * backward passes (per agent T_a inner steps and the outer pass at x'_j,
+ * plus the clean pass) and B (2 + A (T_a + 2)) forward passes (PGD's
+ * best-iterate check adds one per agent, the clean pass is run twice).
+ * ADV Prop. 5.13 counts n (1 + A T_a): the extra A is the outer pass
+ * through r(x'_j), which the gradient needs.
  *
  * The scores-only `loss` op gives the clean part, sum_j tau_j
  * Phi_01^u(r/rho, j) (what the host reports on validation); train_batch
