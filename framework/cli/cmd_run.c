@@ -143,8 +143,8 @@ int l2d_cmd_run(int argc, char **argv)
     free(sets);
     if (rc) {
         fprintf(stderr, "l2d run: %s\n", err.msg);
-        /* a bad configuration ran nothing: that is a usage error */
-        return sum.ran + sum.failed + sum.skipped == 0 && rc == L2D_EINVAL && !sum.ncells ? 2 : 1;
+        /* refused before any work (bad configuration): a usage error */
+        return sum.started ? 1 : 2;
     }
     if (!quiet && !dry)
         fprintf(stderr, "l2d run: %zu ran, %zu already done; results in %s\n", sum.ran, sum.skipped,

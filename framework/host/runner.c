@@ -328,6 +328,7 @@ int l2d_run_experiment(const struct l2d_run_opts *o, struct l2d_run_summary *sum
     if ((rc = l2d_store_experiment(st, l2d_cfg_name(cfg), l2d_cfg_text(cfg), l2d_cfg_hash(cfg),
                                    l2d_version(), nused, used, &exp_id, err)))
         goto out;
+    sum->started = 1;
     rc = run_cells(&c, st, exp_id, &reg, cells, n, sum, err);
 out:
     l2d_store_close(st);

@@ -42,6 +42,7 @@ struct l2d_run_opts {
 
 struct l2d_run_summary {
     size_t ncells, ran, skipped, failed;
+    int started;        /* 0: refused before any work (bad config or usage) */
     char db_path[1024];
     char experiment[256];
 };
