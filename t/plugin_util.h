@@ -31,17 +31,16 @@ static __attribute__((unused)) int tplug_params(const struct l2d_plugin *d, cons
                                                 size_t n, struct l2d_params *out,
                                                 struct l2d_error *err)
 {
-    char *keys[32], *vals[32];
+    char *keys[32] = {0}, *vals[32];
+    int rc = 0;
     if (n > 32) return l2d_seterr(err, L2D_EINVAL, "too many parameters");
-    for (size_t k = 0; k < n; k++) {
-        keys[k] = strdup(sets[k]);
-        if (!keys[k]) return l2d_seterr(err, L2D_ENOMEM, "out of memory");
-        char *eq = strchr(keys[k], '=');
-        if (!eq) return l2d_seterr(err, L2D_EINVAL, "'%s' has no '='", sets[k]);
-        *eq = '\0';
-        vals[k] = eq + 1;
+    for (size_t k = 0; !rc && k < n; k++) {
+        char *eq = (keys[k] = strdup(sets[k])) ? strchr(keys[k], '=') : NULL;
+        if (!eq) rc = l2d_seterr(err, L2D_EINVAL, "'%s': no '=' (or out of memory)", sets[k]);
+        else *eq = '\0', vals[k] = eq + 1;
     }
-    int rc = l2d_params_build(d->params, n, (const char *const *)keys, (const char *const *)vals,
+    if (!rc)
+        rc = l2d_params_build(d->params, n, (const char *const *)keys, (const char *const *)vals,
                               NULL, 0, out, err);
     for (size_t k = 0; k < n; k++) free(keys[k]);
     return rc;

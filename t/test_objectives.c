@@ -318,6 +318,29 @@ static void pgd_on_rejector(void)
                    better, B, worse);
         l2d_rej_objective_free(&o);
     }
+    /* the one-call helper gives the same points as the steps above */
+    struct l2d_attack_handle h = {ops, st};
+    float xb[B * IN];
+    struct l2d_rej_objective o;
+    int rc = l2d_rej_objective_init(&o, m, c, B, A, 1.0, 2, NULL, NULL, &err);
+    if (!rc) rc = ops->perturb(st, &o.obj, x, B, xa, 9, &err);
+    l2d_rej_objective_free(&o);
+    if (!rc) rc = l2d_rej_attack(&h, m, x, c, B, 1.0, 2, NULL, NULL, 9, xb, &err);
+    tap_ok(rc == 0 && !memcmp(xa, xb, sizeof xa), "l2d_rej_attack = init + perturb + free %s",
+           rc ? err.msg : "");
+    /* with a valid range: handed to the attack, which keeps to it */
+    float lo[IN], hi[IN];
+    for (size_t k = 0; k < IN; k++) lo[k] = -0.5f, hi[k] = 0.5f + 0.1f * (float)k;
+    for (size_t i = 0; i < B * IN; i++) x[i] = fminf(fmaxf(x[i], lo[i % IN]), hi[i % IN]);
+    rc = l2d_rej_objective_init(&o, m, c, B, A, 1.0, -1, lo, hi, &err);
+    tap_ok(rc == 0 && o.obj.lo == lo && o.obj.hi == hi, "the objective carries the valid range");
+    l2d_rej_objective_free(&o);
+    rc = l2d_rej_attack(&h, m, x, c, B, 1.0, 1, lo, hi, 9, xb, &err);
+    size_t out = 0;
+    for (size_t i = 0; i < B * IN; i++) out += xb[i] < lo[i % IN] || xb[i] > hi[i % IN];
+    tap_ok(rc == 0 && out == 0, "eps 20 attack stays in [lo, hi] (%zu values outside)", out);
+    rc = l2d_rej_attack(NULL, m, x, c, B, 1.0, 2, NULL, NULL, 9, xb, &err);
+    tap_ok(rc == L2D_EINVAL, "l2d_rej_attack without an attack: %s", err.msg);
     ops->destroy(st);
     l2d_registry_free(&reg);
     l2d_mlp_destroy(m);

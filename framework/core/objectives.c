@@ -189,3 +189,17 @@ void l2d_rej_objective_free(struct l2d_rej_objective *o)
     o->scores = o->dscores = NULL;
     o->r = o->dr = NULL;
 }
+
+int l2d_rej_attack(const struct l2d_attack_handle *atk, struct l2d_mlp *m, const float *x,
+                   const double *c, size_t B, double nu, int target, const float *lo,
+                   const float *hi, uint64_t seed, float *x_adv, struct l2d_error *err)
+{
+    if (!atk || !atk->ops || !atk->ops->perturb)
+        return l2d_seterr(err, L2D_EINVAL, "attack objective: no attack plugin");
+    if (!x || !x_adv) return l2d_seterr(err, L2D_EINVAL, "attack objective: no x or x_adv");
+    struct l2d_rej_objective o;
+    int rc = l2d_rej_objective_init(&o, m, c, B, m ? m->out : 0, nu, target, lo, hi, err);
+    if (!rc) rc = atk->ops->perturb(atk->state, &o.obj, x, B, x_adv, seed, err);
+    l2d_rej_objective_free(&o);
+    return rc;
+}

@@ -57,6 +57,13 @@ int l2d_rej_objective_init_model(struct l2d_rej_objective *o, const struct l2d_m
 
 void l2d_rej_objective_free(struct l2d_rej_objective *o);
 
+/* One attack on a batch, for evaluation: builds the objective (untargeted
+ * when target < 0), runs atk->ops->perturb with `seed` and frees it.
+ * x_adv[B][m->in]; the agents' costs c[B][A] are the clean x's. */
+int l2d_rej_attack(const struct l2d_attack_handle *atk, struct l2d_mlp *m, const float *x,
+                   const double *c, size_t B, double nu, int target, const float *lo,
+                   const float *hi, uint64_t seed, float *x_adv, struct l2d_error *err);
+
 /* An MLP seen through struct l2d_model_ctx (forward, backward with input
  * gradient). */
 void l2d_mlp_model_ctx(struct l2d_model_ctx *ctx, struct l2d_mlp *m, const float *lo,

@@ -64,6 +64,30 @@ static void logf_(void (*log)(void *, const char *), void *self, const char *fmt
     log(self, msg);
 }
 
+int l2d_dataset_has_range(const struct l2d_cfg *cfg, const struct l2d_registry *reg, int64_t seed,
+                          int *has_range, struct l2d_error *err)
+{
+    const char *dname = l2d_cfg_get(cfg, "dataset", "plugin");
+    if (!dname) dname = "synthetic";
+    const struct l2d_loaded *dl = l2d_registry_find(reg, L2D_KIND_DATASET, dname);
+    if (!dl) return l2d_seterr(err, L2D_EINVAL, "[dataset] plugin: no dataset plugin named '%s'", dname);
+    const struct l2d_dataset_ops *ops = dl->desc->ops;
+    struct l2d_params p;
+    int rc = l2d_cfg_params(cfg, "dataset", dl->desc->params, NULL, &p, err);
+    if (rc) return rc;
+    struct l2d_host host = {sizeof host, (uint64_t)seed, NULL, NULL, NULL};
+    void *st = NULL;
+    rc = ops->open(&p, &host, &st, err);
+    l2d_params_free(&p);
+    if (rc) return rc;
+    struct l2d_dataset_info info;
+    memset(&info, 0, sizeof info);
+    rc = ops->info(st, &info, err);
+    *has_range = info.lo && info.hi;
+    ops->close(st);
+    return rc;
+}
+
 static int load_split(struct l2d_cell_data *cd, enum l2d_split s, struct l2d_error *err)
 {
     struct l2d_split_buf *b = &cd->split[s];

@@ -22,3 +22,10 @@ pkglib_LTLIBRARIES += plugins/rho-margin.la
 plugins_rho_margin_la_SOURCES = plugins/surrogates/rho_margin.c
 plugins_rho_margin_la_LDFLAGS = $(plugin_flags)
 plugins_rho_margin_la_LIBADD = $(plugin_libs)
+
+# the smooth-adv (SARD) surrogate: comp-sum on r/rho plus the attack-driven
+# smoothness term; uses the attack objectives' comp-sum code from libl2d
+pkglib_LTLIBRARIES += plugins/smooth-adv.la
+plugins_smooth_adv_la_SOURCES = plugins/surrogates/smooth_adv.c
+plugins_smooth_adv_la_LDFLAGS = $(plugin_flags)
+plugins_smooth_adv_la_LIBADD = $(plugin_libs)
