@@ -293,7 +293,9 @@ int l2d_run_experiment(const struct l2d_run_opts *o, struct l2d_run_summary *sum
     if ((rc = l2d_registry_default(&reg, o->plugin_path, err))) goto out;
     if ((rc = l2d_cfg_load(o->config_path, &cfg, err))) goto out;
     for (size_t k = 0; k < o->nsets; k++)
-        if ((rc = l2d_cfg_set(cfg, o->sets[k], err))) goto out;
+        if ((rc = o->sets[k][0] == '-' ? l2d_cfg_unset(cfg, o->sets[k] + 1, err)
+                                        : l2d_cfg_set(cfg, o->sets[k], err)))
+            goto out;
     if ((rc = l2d_cfg_validate(cfg, resolve, &reg, err))) goto out;
     if ((rc = l2d_cfg_expand(cfg, &cells, &n, err))) goto out;
     const char *threads = l2d_cfg_get(cfg, "experiment", "threads");
