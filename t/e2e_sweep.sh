@@ -32,8 +32,8 @@ is "$(sql "$db" "SELECT count(*), min(name), max(name) FROM experiments")" "1|e2
 is "$(sql "$db" "SELECT count(*), sum(status = 'done'), count(error) FROM runs")" "8|8|0" \
     "8 runs, all done, no error"
 is "$(sql "$db" "SELECT cell_id FROM runs ORDER BY id" | tr '\n' ' ')" \
-    "cost.beta_scale=0;train.nu=0.5;seed=0 cost.beta_scale=0;train.nu=1;seed=0 cost.beta_scale=2;train.nu=0.5;seed=0 cost.beta_scale=2;train.nu=1;seed=0 cost.beta_scale=0;train.nu=0.5;seed=1 cost.beta_scale=0;train.nu=1;seed=1 cost.beta_scale=2;train.nu=0.5;seed=1 cost.beta_scale=2;train.nu=1;seed=1 " \
-    "cells run grouped by their data (seed), in sweep order within a group"
+    "cost.beta_scale=0;train.nu=0.5;seed=0 cost.beta_scale=0;train.nu=0.5;seed=1 cost.beta_scale=0;train.nu=1;seed=0 cost.beta_scale=0;train.nu=1;seed=1 cost.beta_scale=2;train.nu=0.5;seed=0 cost.beta_scale=2;train.nu=0.5;seed=1 cost.beta_scale=2;train.nu=1;seed=0 cost.beta_scale=2;train.nu=1;seed=1 " \
+    "cells in sweep order, the last key and the seed fastest"
 is "$(sql "$db" "SELECT params || ':' || count(*) || ':' || group_concat(seed) FROM (SELECT * FROM runs ORDER BY seed) GROUP BY params ORDER BY params" | tr '\n' ' ')" \
     "cost.beta_scale=0;train.nu=0.5:2:0,1 cost.beta_scale=0;train.nu=1:2:0,1 cost.beta_scale=2;train.nu=0.5:2:0,1 cost.beta_scale=2;train.nu=1:2:0,1 " \
     "4 settings of 2 seeds each, method default"

@@ -92,6 +92,7 @@ static const char *const pkeys[] = {"method", "cost.beta_scale", "train.nu", "su
 static const struct l2d_epoch_rec epochs[] = {
     {0, 1.25, 0.5, 1.5, 0.625, 0.125},
     {1, 0.75, 0.375, NAN, 0.5, 0.25},
+    {2, INFINITY, 0.375, 0.5, -INFINITY, 0.25},
 };
 static const struct l2d_agent_metric agents[] = {
     {0, "model", "test", "accuracy", 0.875},
@@ -126,7 +127,7 @@ static void mk_run(struct rec_buf *b, const char *method, const char *beta, cons
         .status = "done", .error = NULL, .device = "cpu",
         .started_at = 1700000000.5, .finished_at = 1700000012.75, .seconds = 12.25,
         .best_epoch = 1, .rejector_passes = 123456789012LL,
-        .nepochs = 2, .epochs = epochs, .nmetrics = 4, .metrics = b->m,
+        .nepochs = 3, .epochs = epochs, .nmetrics = 4, .metrics = b->m,
         .nagent_metrics = 2, .agent_metrics = agents,
     };
 }
@@ -249,10 +250,11 @@ static void test_write_read(struct l2d_store *st, int64_t eid)
                      "(SELECT * FROM run_params ORDER BY rowid)"),
            "method=sard/NULL cost.beta_scale=0.5/0.5 train.nu=1/1.0 surrogate.name=ce/NULL seed=0/0.0",
            "run_params, numbers parsed");
-    is_txt(q_txt(db, "SELECT group_concat(epoch || ':' || train_loss || ',' || train_risk || ',' || "
-                     "coalesce(val_loss, 'NULL') || ',' || val_risk || ',' || seconds, ' ') FROM "
+    is_txt(q_txt(db, "SELECT group_concat(epoch || ':' || coalesce(train_loss, 'NULL') || ',' || train_risk || ',' || "
+                     "coalesce(val_loss, 'NULL') || ',' || coalesce(val_risk, 'NULL') || ',' || seconds, ' ') FROM "
                      "(SELECT * FROM epochs ORDER BY epoch)"),
-           "0:1.25,0.5,1.5,0.625,0.125 1:0.75,0.375,NULL,0.5,0.25", "epochs, NaN stored as NULL");
+           "0:1.25,0.5,1.5,0.625,0.125 1:0.75,0.375,NULL,0.5,0.25 2:NULL,0.375,0.5,NULL,0.25",
+           "epochs, NaN and inf stored as NULL");
     tap_close(q_dbl(db, "SELECT value FROM metrics WHERE split = 'test' AND attack = 'clean' AND name = 'risk'"),
               0.25, 0, 0, "metric test/clean/risk");
     tap_close(q_dbl(db, "SELECT value FROM metrics WHERE split = 'test' AND attack = 'untargeted' AND name = 'risk'"),
@@ -304,7 +306,7 @@ static void test_failed_and_resume(struct l2d_store *st, int64_t eid)
     tap_ok(rc == 0, "retry of a failed cell succeeds (%s)", rc ? err.msg : "ok");
     is_txt(q_txt(db, "SELECT count(*) || '|' || max(status) FROM runs WHERE seed = 1"), "1|done",
            "the failed row replaced by the done one");
-    is_int(count_children(db) - before, (5 + 2 + 4 + 2) - (5 + 2 + 1 + 2), "failed run's children removed");
+    is_int(count_children(db) - before, (5 + 3 + 4 + 2) - (5 + 3 + 1 + 2), "failed run's children removed");
     rc = l2d_store_run_done(st, eid, b.cell, &done, &err);
     tap_ok(rc == 0 && done == 1, "resume: retried cell now done");
 

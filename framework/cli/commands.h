@@ -5,5 +5,6 @@
 int l2d_cmd_run(int argc, char **argv);
 int l2d_cmd_plugins(int argc, char **argv);
 int l2d_cmd_plugin_check(int argc, char **argv);
+int l2d_cmd_report(int argc, char **argv);
 int l2d_cmd_surrogate(int argc, char **argv);
 #endif

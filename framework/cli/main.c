@@ -17,6 +17,7 @@ static const struct command commands[] = {
     {"run", l2d_cmd_run, "run an experiment's sweep into its SQLite database"},
     {"plugins", l2d_cmd_plugins, "list the plugins found, with their parameters"},
     {"plugin-check", l2d_cmd_plugin_check, "check a plugin file (descriptor; surrogate gradient)"},
+    {"report", l2d_cmd_report, "tables of a results database (mean, std over seeds)"},
     {"surrogate", l2d_cmd_surrogate, "evaluate a surrogate's loss, gradient, infimum on stdin rows"},
 };
 

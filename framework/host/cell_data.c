@@ -64,6 +64,30 @@ static void logf_(void (*log)(void *, const char *), void *self, const char *fmt
     log(self, msg);
 }
 
+int l2d_dataset_has_range(const struct l2d_cfg *cfg, const struct l2d_registry *reg, int64_t seed,
+                          int *has_range, struct l2d_error *err)
+{
+    const char *dname = l2d_cfg_get(cfg, "dataset", "plugin");
+    if (!dname) dname = "synthetic";
+    const struct l2d_loaded *dl = l2d_registry_find(reg, L2D_KIND_DATASET, dname);
+    if (!dl) return l2d_seterr(err, L2D_EINVAL, "[dataset] plugin: no dataset plugin named '%s'", dname);
+    const struct l2d_dataset_ops *ops = dl->desc->ops;
+    struct l2d_params p;
+    int rc = l2d_cfg_params(cfg, "dataset", dl->desc->params, NULL, &p, err);
+    if (rc) return rc;
+    struct l2d_host host = {sizeof host, (uint64_t)seed, NULL, NULL, NULL};
+    void *st = NULL;
+    rc = ops->open(&p, &host, &st, err);
+    l2d_params_free(&p);
+    if (rc) return rc;
+    struct l2d_dataset_info info;
+    memset(&info, 0, sizeof info);
+    rc = ops->info(st, &info, err);
+    *has_range = info.lo && info.hi;
+    ops->close(st);
+    return rc;
+}
+
 static int load_split(struct l2d_cell_data *cd, enum l2d_split s, struct l2d_error *err)
 {
     struct l2d_split_buf *b = &cd->split[s];
@@ -305,44 +329,5 @@ int l2d_cells_preflight(const struct l2d_cell *cells, size_t n, const struct l2d
     }
     for (size_t k = 0; k < nseen; k++) free(seen[k]);
     free(seen);
-    return rc;
-}
-
-int l2d_cells_data_order(const struct l2d_cell *cells, size_t n, size_t *order,
-                         struct l2d_error *err)
-{
-    char **keys = NULL;
-    size_t nkeys = 0, *group = malloc((n ? n : 1) * sizeof *group), *start = NULL;
-    int rc = group ? 0 : l2d_seterr(err, L2D_ENOMEM, "out of memory");
-    for (size_t i = 0; i < n && !rc; i++) {
-        char *key = l2d_cell_data_key(cells[i].cfg, cells[i].seed);
-        char **grown = key ? realloc(keys, (nkeys + 1) * sizeof *keys) : NULL;
-        if (!grown) {
-            free(key);
-            rc = l2d_seterr(err, L2D_ENOMEM, "out of memory");
-            break;
-        }
-        keys = grown;
-        size_t g = nkeys;
-        /* newest first: cells of one group are usually close together */
-        for (size_t k = nkeys; k-- > 0;)
-            if (!strcmp(keys[k], key)) {
-                g = k;
-                break;
-            }
-        if (g < nkeys) free(key);
-        else keys[nkeys++] = key;
-        group[i] = g;
-    }
-    if (!rc && !(start = calloc(nkeys + 1, sizeof *start))) rc = l2d_seterr(err, L2D_ENOMEM, "out of memory");
-    if (!rc) { /* counting sort by group: stable */
-        for (size_t i = 0; i < n; i++) start[group[i] + 1]++;
-        for (size_t g = 0; g < nkeys; g++) start[g + 1] += start[g];
-        for (size_t i = 0; i < n; i++) order[start[group[i]]++] = i;
-    }
-    for (size_t k = 0; k < nkeys; k++) free(keys[k]);
-    free(keys);
-    free(group);
-    free(start);
     return rc;
 }

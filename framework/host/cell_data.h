@@ -45,19 +45,17 @@ int l2d_cell_data_build(const struct l2d_cfg *cfg, const struct l2d_registry *re
                         struct l2d_cell_data **out, struct l2d_error *err);
 void l2d_cell_data_free(struct l2d_cell_data *cd);
 
+/* Open the cell's data set only to learn whether it declares a valid input
+ * range (attacks clamp to it). */
+int l2d_dataset_has_range(const struct l2d_cfg *cfg, const struct l2d_registry *reg, int64_t seed,
+                          int *has_range, struct l2d_error *err);
+
 /* Before anything runs: for each distinct data configuration among the
  * cells, open the data set and create (without fitting) every agent, so a
  * missing data file or a parameter only the plugin can judge (a cluster
  * index above z) stops the experiment with nothing run or written. Errors
  * are L2D_EINVAL (L2D_ENOMEM aside) naming file:line, section and key. */
 struct l2d_cell;
-/* The order to run cells in (order[n], indices into cells): cells with the
- * same data (l2d_cell_data_key: data set, agents, seed) next to each other,
- * groups in order of first appearance, sweep order within a group, so the
- * data is built and the agents fitted once per group (seeds vary fastest in
- * the sweep order, which would rebuild them for every cell). */
-int l2d_cells_data_order(const struct l2d_cell *cells, size_t n, size_t *order,
-                         struct l2d_error *err);
 int l2d_cells_preflight(const struct l2d_cell *cells, size_t n, const struct l2d_registry *reg,
                         struct l2d_error *err);
 #endif

@@ -11,6 +11,7 @@
 #include "core/costs.h"
 #include "core/metrics.h"
 #include "core/train.h"
+#include "host/cell_attack.h"
 #include "host/cfg.h"
 #include "host/loader.h"
 #include "host/params.h"
@@ -45,8 +46,8 @@ static int split_costs(const struct l2d_cell_data *cd, const struct l2d_cost_cfg
     return 0;
 }
 
-static int add_metric(struct l2d_cell_result *r, const char *split, const char *name, double v,
-                      struct l2d_error *err)
+static int add_metric(struct l2d_cell_result *r, const char *split, const char *attack,
+                      const char *name, double v, struct l2d_error *err)
 {
     if (r->nmetrics == r->capmetrics) {
         size_t cap = r->capmetrics ? 2 * r->capmetrics : 64;
@@ -60,15 +61,28 @@ static int add_metric(struct l2d_cell_result *r, const char *split, const char *
     char *nm = strdup(name);
     if (!nm) return l2d_seterr(err, L2D_ENOMEM, "out of memory");
     r->names[r->nmetrics] = nm;
-    r->metrics[r->nmetrics++] = (struct l2d_metric){split, "clean", nm, v};
+    r->metrics[r->nmetrics++] = (struct l2d_metric){split, attack, nm, v};
     return 0;
 }
 
-static int add_list(struct l2d_cell_result *r, const char *split, struct l2d_metric_list *l,
-                    struct l2d_error *err)
+int l2d_cell_result_keep(struct l2d_cell_result *r, char *s, struct l2d_error *err)
+{
+    char **k = realloc(r->kept, (r->nkept + 1) * sizeof *k);
+    if (!k) {
+        free(s);
+        return l2d_seterr(err, L2D_ENOMEM, "out of memory");
+    }
+    r->kept = k;
+    r->kept[r->nkept++] = s;
+    return 0;
+}
+
+int l2d_cell_result_add(struct l2d_cell_result *r, const char *split, const char *attack,
+                        struct l2d_metric_list *l, struct l2d_error *err)
 {
     int rc = 0;
-    for (size_t k = 0; !rc && k < l->n; k++) rc = add_metric(r, split, l->items[k].name, l->items[k].value, err);
+    for (size_t k = 0; !rc && k < l->n; k++)
+        rc = add_metric(r, split, attack, l->items[k].name, l->items[k].value, err);
     l2d_metric_list_free(l);
     return rc;
 }
@@ -131,7 +145,7 @@ static int evaluate_split(struct l2d_cell_result *r, const struct l2d_cell_data 
         rc = l2d_eval_alloc(&in, alloc, "", &l, err);
         if (!rc) rc = l2d_eval_oracle(&in, &l, err);
     }
-    if (!rc) rc = add_list(r, split_name[s], &l, err);
+    if (!rc) rc = l2d_cell_result_add(r, split_name[s], "clean", &l, err);
     else l2d_metric_list_free(&l);
     if (!rc && s == L2D_TEST) rc = add_agent_metrics(r, cd, s, &in, err);
     free(alloc);
@@ -152,7 +166,8 @@ int l2d_cell_run(const struct l2d_cfg *cfg, const struct l2d_registry *reg,
 {
     memset(r, 0, sizeof *r);
     r->best_epoch = -1;
-    struct l2d_params pc = {0}, pr = {0}, pt = {0}, ps = {0};
+    struct l2d_params pc = {0}, pr = {0}, pt = {0}, ps = {0}, pa = {0};
+    struct l2d_attack_handle atk = {NULL, NULL};
     double *c[3] = {NULL, NULL, NULL};
     struct l2d_mlp *rej = NULL;
     struct l2d_surrogate_inst sur = {0};
@@ -203,6 +218,26 @@ int l2d_cell_run(const struct l2d_cfg *cfg, const struct l2d_registry *reg,
         goto out;
     }
 
+    /* a surrogate that trains through the model (SARD) gets the [attack] plugin */
+    if (sur.ops->train_batch) {
+        const char *aname = l2d_cfg_get(cfg, "attack", "plugin");
+        const struct l2d_loaded *al = l2d_registry_find(reg, L2D_KIND_ATTACK, aname ? aname : "pgd");
+        if (!al) {
+            rc = l2d_seterr(err, L2D_EINVAL, "[attack] plugin: no attack plugin named '%s'", aname ? aname : "pgd");
+            goto out;
+        }
+        if ((rc = l2d_cfg_params(cfg, "attack", al->desc->params, NULL, &pa, err))) goto out;
+        struct l2d_host ah = {sizeof ah, l2d_seed_mix((uint64_t)seed, "train.attack"), NULL, NULL, NULL};
+        atk.ops = al->desc->ops;
+        if ((rc = atk.ops->create(&pa, &ah, &atk.state, err))) {
+            atk.ops = NULL;
+            goto out;
+        }
+        sur.attack = &atk;
+        sur.lo = cd->info.lo;
+        sur.hi = cd->info.hi;
+    }
+
     const char *opt = l2d_param_str(&pt, "optimizer", "adam");
     struct l2d_train_cfg tc = {
         .epochs = (int)l2d_param_int(&pt, "epochs", 20),
@@ -231,7 +266,15 @@ int l2d_cell_run(const struct l2d_cfg *cfg, const struct l2d_registry *reg,
     r->best_epoch = r->epochs[tr.best_epoch].epoch;
     r->passes = (int64_t)tr.passes;
     for (int s = 0; !rc && s < 3; s++) rc = evaluate_split(r, cd, s, c[s], rej, &sur, err);
+    if (!rc) {
+        int es = strcmp(l2d_cfg_get(cfg, "eval", "split") ? l2d_cfg_get(cfg, "eval", "split") : "test", "val") ? L2D_TEST : L2D_VAL;
+        /* attacks use the comp-sum objective with the surrogate's nu, or 1 */
+        double nu = l2d_param(&ps, "nu") ? l2d_param_double(&ps, "nu", 1) : 1.0;
+        rc = l2d_eval_under_attacks(cfg, reg, cd, es, c[es], rej, nu,
+                                    l2d_seed_mix((uint64_t)seed, "attack"), r, err);
+    }
 out:
+    if (atk.ops) atk.ops->destroy(atk.state);
     if (sur.ops) sur.ops->destroy(sur.state);
     l2d_mlp_destroy(rej);
     for (int s = 0; s < 3; s++) free(c[s]);
@@ -239,6 +282,7 @@ out:
     l2d_params_free(&pr);
     l2d_params_free(&pt);
     l2d_params_free(&ps);
+    l2d_params_free(&pa);
     return rc;
 }
 
@@ -246,6 +290,8 @@ void l2d_cell_result_free(struct l2d_cell_result *r)
 {
     for (size_t k = 0; k < r->nmetrics; k++) free(r->names[k]);
     for (size_t k = 0; k < r->nagent; k++) free(r->agent_names[k]);
+    for (size_t k = 0; k < r->nkept; k++) free(r->kept[k]);
+    free(r->kept);
     free(r->names);
     free(r->agent_names);
     free(r->metrics);

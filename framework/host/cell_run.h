@@ -23,6 +23,8 @@ struct l2d_cell_result {
     struct l2d_agent_metric *agent;
     char **agent_names;
     size_t nagent, capagent;
+    char **kept;         /* other strings the metrics point to */
+    size_t nkept;
 };
 
 /* Train and evaluate the rejector of one cell (cfg is the cell's resolved
@@ -32,4 +34,12 @@ int l2d_cell_run(const struct l2d_cfg *cfg, const struct l2d_registry *reg,
                  const struct l2d_cell_progress *progress, struct l2d_cell_result *r,
                  struct l2d_error *err);
 void l2d_cell_result_free(struct l2d_cell_result *r);
+
+struct l2d_metric_list;
+/* Move the metrics of l (emptied) into r under split and attack; both
+ * strings must outlive r. */
+/* r takes ownership of s (freed with r, even when this fails). */
+int l2d_cell_result_keep(struct l2d_cell_result *r, char *s, struct l2d_error *err);
+int l2d_cell_result_add(struct l2d_cell_result *r, const char *split, const char *attack,
+                        struct l2d_metric_list *l, struct l2d_error *err);
 #endif

@@ -7,8 +7,7 @@
 #include <stdint.h>
 
 /* struct l2d_epoch_rec: one epoch of rejector training (core/record.h).
- * A NaN field means "not measured" (stored as NULL); an infinite one is
- * refused by the store. */
+ * A non-finite field (NaN: not measured; inf: diverged) is stored as NULL. */
 #include "core/record.h"
 
 /* A system metric: split "train" | "val" | "test", attack "clean" |

@@ -13,10 +13,12 @@
 #include <time.h>
 
 #include "core/train.h"
+#include "host/cell_attack.h"
 #include "host/cell_data.h"
 #include "host/cell_run.h"
 #include "host/cfg.h"
 #include "host/loader.h"
+#include "host/params.h"
 #include "host/store.h"
 #include "l2d/l2d.h"
 
@@ -111,21 +113,110 @@ static size_t plugins_used(const struct l2d_registry *reg, const struct l2d_cell
     return k;
 }
 
+/* Cell data (splits and agents' answers) by key: cells that share a data
+ * set, agents and seed reuse them, however the sweep orders the cells
+ * (seeds vary fastest). Least recently used goes first when full. */
+#define CACHE_MAX 16
+struct data_cache {
+    struct l2d_cell_data *cd[CACHE_MAX];
+    uint64_t used[CACHE_MAX];
+    uint64_t clock;
+};
+
+static int cache_get(struct data_cache *dc, const struct l2d_cell *cell,
+                     const struct l2d_registry *reg, struct ctx *c, struct l2d_cell_data **out,
+                     struct l2d_error *err)
+{
+    char *key = l2d_cell_data_key(cell->cfg, cell->seed);
+    if (!key) return l2d_seterr(err, L2D_ENOMEM, "out of memory");
+    size_t slot = 0;
+    for (size_t k = 0; k < CACHE_MAX; k++) {
+        if (dc->cd[k] && !strcmp(dc->cd[k]->key, key)) {
+            free(key);
+            dc->used[k] = ++dc->clock;
+            *out = dc->cd[k];
+            return 0;
+        }
+        if (!dc->cd[k] || (dc->cd[slot] && dc->used[k] < dc->used[slot])) slot = k;
+    }
+    free(key);
+    l2d_cell_data_free(dc->cd[slot]);
+    dc->cd[slot] = NULL;
+    int rc = l2d_cell_data_build(cell->cfg, reg, cell->seed, on_log, c, &dc->cd[slot], err);
+    if (rc) return rc;
+    dc->used[slot] = ++dc->clock;
+    *out = dc->cd[slot];
+    return 0;
+}
+
+static void cache_free(struct data_cache *dc)
+{
+    for (size_t k = 0; k < CACHE_MAX; k++) l2d_cell_data_free(dc->cd[k]);
+}
+
+/* Does the cell use an attack (evaluation or a surrogate's inner one)? */
+static int uses_attack(const struct l2d_cfg *cfg)
+{
+    return l2d_attack_jobs_count(cfg) > 0 || l2d_cfg_has_section(cfg, "attack");
+}
+
+/* An attack that clamps to the data's valid range needs a data set that has
+ * one: refuse before any work, naming the key (each data set once). */
+static int check_attack_ranges(const struct l2d_registry *reg, const struct l2d_cell *cells,
+                               size_t n, struct l2d_error *err)
+{
+    char *checked = NULL; /* the data key last probed: cells come grouped */
+    int rc = 0;
+    for (size_t i = 0; !rc && i < n; i++) {
+        const struct l2d_cfg *cfg = cells[i].cfg;
+        if (!uses_attack(cfg)) continue;
+        const char *aname = l2d_cfg_get(cfg, "attack", "plugin");
+        const struct l2d_loaded *al = l2d_registry_find(reg, L2D_KIND_ATTACK, aname ? aname : "pgd");
+        if (!al) continue; /* validation reported it */
+        struct l2d_params pa;
+        if ((rc = l2d_cfg_params(cfg, "attack", al->desc->params, NULL, &pa, err))) break;
+        const struct l2d_param_value *clamp = l2d_param(&pa, "clamp");
+        int wants = clamp && clamp->i;
+        l2d_params_free(&pa);
+        if (!wants) continue;
+        char *key = l2d_cell_data_key(cfg, cells[i].seed);
+        if (!key) {
+            rc = l2d_seterr(err, L2D_ENOMEM, "out of memory");
+            break;
+        }
+        if (checked && !strcmp(checked, key)) {
+            free(key);
+            continue;
+        }
+        free(checked);
+        checked = key;
+        int has = 0;
+        if ((rc = l2d_dataset_has_range(cfg, reg, cells[i].seed, &has, err))) break;
+        if (!has) {
+            char where[512];
+            const char *d = l2d_cfg_get(cfg, "dataset", "plugin");
+            rc = l2d_seterr(err, L2D_EINVAL,
+                            "%s: clamp = true, but data set '%s' has no valid input range "
+                            "(set clamp = false for tabular data)",
+                            l2d_cfg_where(cfg, "attack", "clamp", where, sizeof where),
+                            d ? d : "synthetic");
+        }
+    }
+    free(checked);
+    return rc;
+}
+
 static int run_cells(struct ctx *c, struct l2d_store *st, int64_t exp_id,
                      const struct l2d_registry *reg, const struct l2d_cell *cells, size_t n,
                      struct l2d_run_summary *sum, struct l2d_error *err)
 {
     const struct l2d_run_opts *o = c->o;
-    struct l2d_cell_data *cd = NULL;
+    struct data_cache dc = {{NULL}, {0}, 0};
     int first_rc = 0;
     char first_msg[2 * L2D_ERRMSG_MAX] = "";
     size_t todo_index = 0;
     int rc = 0;
-    size_t *order = malloc((n ? n : 1) * sizeof *order);
-    if (!order) rc = l2d_seterr(err, L2D_ENOMEM, "out of memory");
-    else rc = l2d_cells_data_order(cells, n, order, err);
-    for (size_t j = 0; j < n && !rc; j++) {
-        size_t i = order[j]; /* cells sharing their data run together */
+    for (size_t i = 0; i < n && !rc; i++) {
         if (o->shard_count > 1 && i % o->shard_count != o->shard_index) continue;
         const struct l2d_cell *cell = &cells[i];
         c->cell = ++todo_index;
@@ -146,15 +237,8 @@ static int run_cells(struct ctx *c, struct l2d_store *st, int64_t exp_id,
         struct l2d_error cerr = {0};
         struct l2d_cell_result res = {0};
         res.best_epoch = -1;
-        int crc = 0;
-        char *key = l2d_cell_data_key(cell->cfg, cell->seed);
-        if (!key) crc = l2d_seterr(&cerr, L2D_ENOMEM, "out of memory");
-        else if (!cd || strcmp(cd->key, key)) {
-            l2d_cell_data_free(cd);
-            cd = NULL;
-            crc = l2d_cell_data_build(cell->cfg, reg, cell->seed, on_log, c, &cd, &cerr);
-        }
-        free(key);
+        struct l2d_cell_data *cd = NULL;
+        int crc = cache_get(&dc, cell, reg, c, &cd, &cerr);
         if (!crc) {
             struct l2d_cell_progress pg = {on_epoch, c};
             crc = l2d_cell_run(cell->cfg, reg, cd, cell->seed, &pg, &res, &cerr);
@@ -188,8 +272,7 @@ static int run_cells(struct ctx *c, struct l2d_store *st, int64_t exp_id,
             emit(c, L2D_EV_CELL_DONE, "%.1fs", t1 - t0);
         }
     }
-    l2d_cell_data_free(cd);
-    free(order);
+    cache_free(&dc);
     if (!rc && first_rc) {
         rc = l2d_seterr(err, first_rc, "%zu of %zu runs failed; first: %s", sum->failed,
                         sum->failed + sum->ran, first_msg);
@@ -210,9 +293,13 @@ int l2d_run_experiment(const struct l2d_run_opts *o, struct l2d_run_summary *sum
     if ((rc = l2d_registry_default(&reg, o->plugin_path, err))) goto out;
     if ((rc = l2d_cfg_load(o->config_path, &cfg, err))) goto out;
     for (size_t k = 0; k < o->nsets; k++)
-        if ((rc = l2d_cfg_set(cfg, o->sets[k], err))) goto out;
+        if ((rc = o->sets[k][0] == '-' ? l2d_cfg_unset(cfg, o->sets[k] + 1, err)
+                                        : l2d_cfg_set(cfg, o->sets[k], err)))
+            goto out;
     if ((rc = l2d_cfg_validate(cfg, resolve, &reg, err))) goto out;
     if ((rc = l2d_cfg_expand(cfg, &cells, &n, err))) goto out;
+    const char *threads = l2d_cfg_get(cfg, "experiment", "threads");
+    l2d_set_threads(threads ? atoi(threads) : 1); /* validated: an integer >= 1 */
     if (o->shard_count > 1 && o->shard_index >= o->shard_count) {
         rc = l2d_seterr(err, L2D_EINVAL, "--shard %u/%u: the index must be below the count",
                         o->shard_index, o->shard_count);
@@ -236,6 +323,7 @@ int l2d_run_experiment(const struct l2d_run_opts *o, struct l2d_run_summary *sum
         }
         goto out;
     }
+    if ((rc = check_attack_ranges(&reg, cells, n, err))) goto out;
     if ((rc = ensure_parent(db, err)) || (rc = l2d_store_open(db, &st, err))) goto out;
     struct l2d_plugin_use used[L2D_MAX_AGENTS + 8];
     size_t nused = plugins_used(&reg, cells, n, used, sizeof used / sizeof *used);
@@ -243,6 +331,7 @@ int l2d_run_experiment(const struct l2d_run_opts *o, struct l2d_run_summary *sum
     if ((rc = l2d_store_experiment(st, l2d_cfg_name(cfg), l2d_cfg_text(cfg), l2d_cfg_hash(cfg),
                                    l2d_version(), nused, used, &exp_id, err)))
         goto out;
+    sum->started = 1;
     rc = run_cells(&c, st, exp_id, &reg, cells, n, sum, err);
 out:
     l2d_store_close(st);

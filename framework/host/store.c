@@ -95,7 +95,9 @@ static int ensure_sqrt(struct l2d_store *st, struct l2d_error *err)
 }
 
 /* Bind the statement's parameters from a list typed by fmt: 't' text (NULL
- * binds NULL), 'i' int64, 'd' double (NaN binds NULL). */
+ * binds NULL), 'i' int64, 'd' double (NaN binds NULL), 'e' double of an
+ * epoch's curve (any non-finite value binds NULL: a diverged run's curve
+ * must not stop its failure from being recorded). */
 static int bind_all(sqlite3_stmt *s, const char *fmt, ...)
 {
     va_list ap;
@@ -109,9 +111,11 @@ static int bind_all(sqlite3_stmt *s, const char *fmt, ...)
             break;
         }
         case 'i': rc = sqlite3_bind_int64(s, k + 1, va_arg(ap, int64_t)); break;
-        case 'd': {
+        case 'd':
+        case 'e': {
             double v = va_arg(ap, double);
-            rc = isnan(v) ? sqlite3_bind_null(s, k + 1) : sqlite3_bind_double(s, k + 1, v);
+            int null = fmt[k] == 'e' ? !isfinite(v) : isnan(v);
+            rc = null ? sqlite3_bind_null(s, k + 1) : sqlite3_bind_double(s, k + 1, v);
             break;
         }
         default: rc = SQLITE_MISUSE;
@@ -433,12 +437,6 @@ static int check_record(const struct l2d_run_record *r, struct l2d_error *err)
     }
     if ((r->nepochs && !r->epochs) || (r->nmetrics && !r->metrics) || (r->nagent_metrics && !r->agent_metrics))
         return l2d_seterr(err, L2D_EINVAL, "run %s: counts given without arrays", c);
-    for (size_t k = 0; k < r->nepochs; k++) {
-        const struct l2d_epoch_rec *e = &r->epochs[k];
-        if (isinf(e->train_loss) || isinf(e->train_risk) || isinf(e->val_loss) || isinf(e->val_risk) ||
-            isinf(e->seconds))
-            return l2d_seterr(err, L2D_ENUMERIC, "run %s: epoch %d: infinite value", c, e->epoch);
-    }
     for (size_t k = 0; k < r->nmetrics; k++) {
         const struct l2d_metric *m = &r->metrics[k];
         if (!nonempty(m->split) || !nonempty(m->attack) || !nonempty(m->name))
@@ -544,7 +542,7 @@ static int insert_run(struct l2d_store *st, sqlite3_stmt **s, int64_t eid, const
     }
     for (size_t k = 0; k < r->nepochs; k++) {
         const struct l2d_epoch_rec *e = &r->epochs[k];
-        src = bind_all(s[S_EPOCH], "iiddddd", rid, (int64_t)e->epoch, e->train_loss, e->train_risk, e->val_loss,
+        src = bind_all(s[S_EPOCH], "iieeeee", rid, (int64_t)e->epoch, e->train_loss, e->train_risk, e->val_loss,
                        e->val_risk, e->seconds);
         if (src == SQLITE_OK) src = step_done(s[S_EPOCH]);
         if (src != SQLITE_OK) return db_fail(st, src, err, "run %s: epoch %d", c, e->epoch);

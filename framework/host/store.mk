@@ -14,7 +14,9 @@ CLEANFILES += framework/host/schema_sql.h
 
 # the schema and the example queries are installed for use with the sqlite3 shell
 l2dresultsdir = $(pkgdatadir)/results
-dist_l2dresults_DATA = results/schema.sql
+dist_l2dresults_DATA = results/schema.sql results/README.md
 l2dqueriesdir = $(pkgdatadir)/results/queries
 dist_l2dqueries_DATA = results/queries/best_beta_per_nu.sql results/queries/allocation_vs_beta.sql \
 	results/queries/learning_curve.sql results/queries/summary.sql
+framework_libl2d_la_SOURCES += framework/host/report.c
+noinst_HEADERS += framework/host/report.h

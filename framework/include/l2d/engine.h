@@ -78,6 +78,9 @@ void l2d_optim_step(struct l2d_optim *o, float *params, const float *grads, doub
 double l2d_lr_at(double base_lr, int64_t step, int64_t total_steps, int64_t warmup_steps,
                  int cosine);
 
+/* CPU threads used by GEMM (results are repeatable for a fixed count). */
+void l2d_set_threads(int n);
+
 /* ---- small helpers -------------------------------------------------------- */
 /* Parse "64,32" into up to max sizes; returns count or -1 on a bad list. */
 int l2d_parse_sizes(const char *s, size_t *out, int max);

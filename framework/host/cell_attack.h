@@ -1,0 +1,22 @@
+/* A cell's evaluation under the attacks listed in [eval] attacks. */
+#ifndef L2D_HOST_CELL_ATTACK_H
+#define L2D_HOST_CELL_ATTACK_H
+#include <stdint.h>
+#include "host/cell_run.h"
+#include "l2d/engine.h"
+
+struct l2d_cfg;
+struct l2d_registry;
+
+/* Evaluations other than clean that [eval] attacks asks for (0: none). */
+size_t l2d_attack_jobs_count(const struct l2d_cfg *cfg);
+
+/* For each of untargeted / targeted:AGENT in [eval] attacks: attack the
+ * split's inputs (the [attack] plugin, objective with parameter nu), and
+ * add the system metrics, with clean costs and answers, to r under the
+ * attack's label. */
+int l2d_eval_under_attacks(const struct l2d_cfg *cfg, const struct l2d_registry *reg,
+                           const struct l2d_cell_data *cd, int split, const double *c,
+                           struct l2d_mlp *rej, double nu, uint64_t seed,
+                           struct l2d_cell_result *r, struct l2d_error *err);
+#endif

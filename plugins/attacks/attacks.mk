@@ -1,0 +1,31 @@
+# plugins/attacks/attacks.mk: attack plugins, the attack objectives on the
+# rejector (in libl2d) and the rho-margin surrogate; included by Makefile.am
+
+# attack objectives (MATH.md section 5), part of libl2d
+framework_libl2d_la_SOURCES += framework/core/objectives.c
+noinst_HEADERS += framework/core/objectives.h
+
+noinst_HEADERS += plugins/attacks/pgd_core.h
+
+pkglib_LTLIBRARIES += plugins/pgd.la
+plugins_pgd_la_SOURCES = plugins/attacks/pgd.c plugins/attacks/pgd_core.c
+plugins_pgd_la_LDFLAGS = $(plugin_flags)
+plugins_pgd_la_LIBADD = $(plugin_libs)
+
+pkglib_LTLIBRARIES += plugins/fgsm.la
+plugins_fgsm_la_SOURCES = plugins/attacks/fgsm.c plugins/attacks/pgd_core.c
+plugins_fgsm_la_LDFLAGS = $(plugin_flags)
+plugins_fgsm_la_LIBADD = $(plugin_libs)
+
+# the rho-margin surrogate lives with the surrogates but is built here
+pkglib_LTLIBRARIES += plugins/rho-margin.la
+plugins_rho_margin_la_SOURCES = plugins/surrogates/rho_margin.c
+plugins_rho_margin_la_LDFLAGS = $(plugin_flags)
+plugins_rho_margin_la_LIBADD = $(plugin_libs)
+
+# the smooth-adv (SARD) surrogate: comp-sum on r/rho plus the attack-driven
+# smoothness term; uses the attack objectives' comp-sum code from libl2d
+pkglib_LTLIBRARIES += plugins/smooth-adv.la
+plugins_smooth_adv_la_SOURCES = plugins/surrogates/smooth_adv.c
+plugins_smooth_adv_la_LDFLAGS = $(plugin_flags)
+plugins_smooth_adv_la_LIBADD = $(plugin_libs)
