@@ -4,7 +4,7 @@
 # any work.
 . "$top_srcdir/t/lib.sh"
 mk_tmp
-plan 14
+plan 16
 Q=$top_srcdir/experiments/quickstart.ini
 small="--set experiment.seeds=0 --unset sweep.cost.beta_scale --set sweep.train.nu=0.5,2 --set train.epochs=3"
 
@@ -51,4 +51,6 @@ bad "unknown norm" "attack.norm: '3' is not one of inf\|2" --set attack.norm=3 -
 bad "negative radius" "attack.eps: -0.1 is out of range \[0, " --set attack.eps=-0.1 --set attack.clamp=false
 bad "targeted at a missing agent" "eval.attacks: 'targeted:nobody': no agent named 'nobody'" \
     --set eval.attacks=clean,targeted:nobody --set attack.clamp=false
+bad "clamping on a data set without a range" \
+    "attack.clamp: clamp = true, but data set 'synthetic' has no valid input range" --set attack.clamp=true
 done_testing
