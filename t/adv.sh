@@ -4,7 +4,7 @@
 # any work.
 . "$top_srcdir/t/lib.sh"
 mk_tmp
-plan 16
+plan 18
 Q=$top_srcdir/experiments/quickstart.ini
 small="--set experiment.seeds=0 --unset sweep.cost.beta_scale --set sweep.train.nu=0.5,2 --set train.epochs=3"
 
@@ -40,7 +40,20 @@ else
     echo "ok $((T_N += 1)) # SKIP no sqlite3"
 fi
 
-# 4. bad attack settings: refused before work, naming the key; no database
+# 4. ADV's checkpoint rule for SARD: the epoch with the lowest validation
+# risk under the untargeted attack, a different epoch than the clean rule's
+one() { "$L2D" run "$Q" $small --db "$T_TMP/$1.db" --quiet --set train.epochs=12 --set attack.eps=0.5 \
+    --unset sweep.train.nu --set train.select=$2; }
+one sel_clean val_risk && one sel_adv val_adv_risk; ok $? "select = val_adv_risk runs"
+if [ -n "${SQLITE3:-}" ]; then
+    a=$("$SQLITE3" "$T_TMP/sel_clean.db" 'select group_concat(best_epoch) from runs')
+    b=$("$SQLITE3" "$T_TMP/sel_adv.db" 'select group_concat(best_epoch) from runs')
+    [ -n "$a" ] && [ -n "$b" ] && [ "$a" != "$b" ]; ok $? "it keeps another epoch ($b) than the clean rule ($a)"
+else
+    echo "ok $((T_N += 1)) # SKIP no sqlite3"
+fi
+
+# 5. bad attack settings: refused before work, naming the key; no database
 bad() { # bad DESCRIPTION PATTERN ARGS...
     d=$1; p=$2; shift 2
     out=$("$L2D" run "$Q" --db "$T_TMP/bad.db" --set eval.attacks=clean,untargeted "$@" 2>&1); rc=$?
