@@ -7,6 +7,7 @@
 
 #include "cli/commands.h"
 #include "cli/cli_util.h"
+#include "host/paper.h"
 #include "host/report.h"
 
 static void report_usage(FILE *f)
@@ -22,7 +23,10 @@ static void report_usage(FILE *f)
             "  --split SPLIT             train, val or test (default test)\n"
             "  --attack ATTACK           clean, untargeted, targeted:J (default clean)\n"
             "  --metrics a,b,c           metric columns (default: risk, accuracy, rmse, alloc_*)\n"
-            "  --metric NAME             robustness: the metric (default rmse)\n");
+            "  --metric NAME             robustness: the metric (default rmse)\n"
+            "  --paper TABLE             the paper's numbers as rows 'paper: ...' under ours, in its layout:\n"
+            "                            mt-table1 (methods mao2023a, mao2024e, mt) or adv-table2\n"
+            "                            (baseline, sard; and the agents' own rmse, agents by index)\n");
 }
 
 /* split "a,b,c" in place into *out (allocated); empty items are an error */
@@ -60,11 +64,12 @@ int l2d_cmd_report(int argc, char **argv)
         if (cli_opt_value(argc, argv, &k, "--attack", &o.attack)) continue;
         if (cli_opt_value(argc, argv, &k, "--metrics", &metrics)) continue;
         if (cli_opt_value(argc, argv, &k, "--metric", &metric)) continue;
+        if (cli_opt_value(argc, argv, &k, "--paper", &o.paper)) continue;
         if (argv[k][0] == '-' && argv[k][1]) return cli_usage_error("report", "unknown option '%s'", argv[k]);
         if (db) return cli_usage_error("report", "one database at a time ('%s' and '%s')", db, argv[k]);
         db = argv[k];
     }
-    const char *given[] = {format, layout, o.experiment, o.split, o.attack, metrics, metric};
+    const char *given[] = {format, layout, o.experiment, o.split, o.attack, metrics, metric, o.paper};
     for (size_t k = 0; k < sizeof given / sizeof *given; k++)
         if (given[k] == CLI_MISSING) return cli_usage_error("report", "an option needs a value");
     if (!db) return cli_usage_error("report", "which results database?");
@@ -73,6 +78,18 @@ int l2d_cmd_report(int argc, char **argv)
     if ((format && l2d_report_format_parse(format, &o.format, &err)) ||
         (layout && l2d_report_layout_parse(layout, &o.layout, &err)))
         return cli_usage_error("report", "%s", err.msg);
+    const struct l2d_paper *paper = NULL;
+    if (o.paper) {
+        if (!(paper = l2d_paper_find(o.paper)))
+            return cli_usage_error("report", "unknown paper table '%s' (%s)", o.paper, l2d_paper_names());
+        if (layout && o.layout != paper->layout)
+            return cli_usage_error("report", "--paper %s comes in its own layout: no --layout %s", o.paper, layout);
+        o.layout = paper->layout;
+        const char *m = metric ? metric : metrics;
+        if (m && (!paper->metric || strcmp(m, paper->metric)))
+            return cli_usage_error("report", "--paper %s has fixed columns: no --metric%s %s", o.paper,
+                                   metric ? "" : "s", m);
+    }
     if (metric && o.layout != L2D_REPORT_ROBUSTNESS)
         return cli_usage_error("report", "--metric is for --layout robustness (else --metrics)");
     if (metrics && o.layout == L2D_REPORT_MT_TABLE1)
