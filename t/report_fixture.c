@@ -64,7 +64,7 @@ static int run(int64_t eid, const char *method, const char *param, int seed, con
  * parameters for --plot. */
 static int extra(void)
 {
-    int64_t adv, cfg, eps, beta;
+    int64_t adv, cfg, eps, beta, arch;
     int rc = l2d_store_experiment(st, "adv2",
                                   "[agent.model]\nplugin = network\n[agent.m1]\nplugin = network\n"
                                   "[agent.m2]\nplugin = network\n[agent.m3]\nplugin = network\n",
@@ -72,6 +72,7 @@ static int extra(void)
     if (!rc) rc = l2d_store_experiment(st, "cfgagents", "[agent.zeta]\nplugin = a\n\n [agent.alpha]\nplugin = b\n",
                                        12, "t", 0, NULL, &cfg, &err);
     if (!rc) rc = l2d_store_experiment(st, "eps", "[sweep]\nattack.eps = 0, 0.1, 0.25\n", 13, "t", 0, NULL, &eps, &err);
+    if (!rc) rc = l2d_store_experiment(st, "arch", "[sweep]\nrejector.arch = mlp\n", 15, "t", 0, NULL, &arch, &err);
     if (!rc) rc = l2d_store_experiment(st, "beta", "[sweep]\ncost.beta_scale = 0, 1\ntrain.nu = 1, 2\n", 14, "t", 0,
                                        NULL, &beta, &err);
 
@@ -135,6 +136,9 @@ static int extra(void)
             const struct l2d_metric mr[] = {M("test", "clean", "risk", b + nu)};
             rc = run(beta, "default", param, 0, "done", N(mr), mr, four, 2);
         }
+    /* arch: a parameter that is not a number */
+    const struct l2d_metric ma[] = {M("test", "clean", "risk", 0.5)};
+    if (!rc) rc = run(arch, "default", "rejector.arch=mlp", 0, "done", N(ma), ma, four, 2);
     return rc;
 }
 

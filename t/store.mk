@@ -13,3 +13,5 @@ TESTS += t/report.sh
 EXTRA_DIST += t/report.sh
 TESTS += t/report_paper.sh
 EXTRA_DIST += t/report_paper.sh
+TESTS += t/plot.sh
+EXTRA_DIST += t/plot.sh

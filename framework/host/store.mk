@@ -22,3 +22,5 @@ framework_libl2d_la_SOURCES += framework/host/report.c
 noinst_HEADERS += framework/host/report.h
 framework_libl2d_la_SOURCES += framework/host/paper.c
 noinst_HEADERS += framework/host/paper.h
+framework_libl2d_la_SOURCES += framework/host/plot.c
+noinst_HEADERS += framework/host/plot.h
