@@ -188,7 +188,7 @@ is "$out" "## adv2 (rmse under attack, split test; paper: ADV Table 2)
 ## adv2: agents (their own rmse, split test; paper: ADV Table 2)
 ## cfgagents (rmse under attack, split test)
 ## eps (rmse under attack, split test; paper: ADV Table 2)
-| paper: SARD     |                 |   |            0.17 |            0.17 |            0.17 |
+| paper: SARD     |                            |   |            0.17 |            0.17 |            0.17 |
 ## eps: agents (their own rmse, split test; paper: ADV Table 2)" "every experiment: paper rows where a method matches"
 
 # fails DESCRIPTION EXIT_STATUS MESSAGE_REGEX ARGS...: one line on stderr, nothing on stdout

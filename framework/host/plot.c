@@ -263,6 +263,10 @@ static int cmp_point(const void *a, const void *b)
  * appearance; within a colour, the attacks in rank order. */
 static void arrange(struct plot *p)
 {
+    /* other parameters that every line shares say nothing: leave them out */
+    int same = 1;
+    for (size_t k = 1; k < p->ns && same; k++) same = !strcmp(p->s[k].others, p->s[0].others);
+    for (size_t k = 0; k < p->ns && same; k++) p->s[k].others[0] = '\0';
     long ngroup = 0;
     for (size_t k = 0; k < p->ns; k++) {
         struct series *s = &p->s[k];
@@ -413,23 +417,28 @@ static void write_script(FILE *f, const struct plot *p, const char *output)
     fprintf(f, "\nset key %s\nset grid\nset offsets graph 0.02, graph 0.02, 0, 0\n",
             below ? "below left Left reverse height 1" : "outside right top");
     write_data(f, p);
-    /* dashes and point shapes by attack, in rank order */
-    long *ranks = malloc((p->ns + 1) * sizeof *ranks);
-    size_t nr = 0;
+    /* The attacks and the (method, other parameters) groups: the more
+     * numerous of the two get the colours, the other the dashes. */
+    size_t *atk = malloc((p->ns + 1) * sizeof *atk), na = 0;
+    long ngroup = 0;
+    for (size_t k = 0; k < p->ns && atk; k++) {
+        size_t j = 0;
+        while (j < k && strcmp(p->s[j].attack, p->s[k].attack)) j++;
+        atk[k] = j < k ? atk[j] : na++;
+        if (p->s[k].group >= ngroup) ngroup = p->s[k].group + 1;
+    }
+    int by_attack = (long)na >= ngroup;
     fprintf(f, "plot ");
     for (size_t k = 0; k < p->ns; k++) {
         const struct series *s = &p->s[k];
-        size_t a = 0;
-        if (ranks) {
-            while (a < nr && ranks[a] != s->rank) a++;
-            if (a == nr) ranks[nr++] = s->rank;
-        }
-        fprintf(f, "%s$s%zu using 1:2:3 with yerrorlines lc %ld dt %zu pt %zu lw 1.5 title ", k ? ", \\\n     " : "",
-                k, s->group % 8 + 1, a % 5 + 1, a % 7 + 1);
+        size_t a = atk ? atk[k] : 0, g = (size_t)s->group;
+        size_t colour = by_attack ? a : g, dash = by_attack ? g : a;
+        fprintf(f, "%s$s%zu using 1:2:3 with yerrorlines lc %zu dt %zu pt %zu lw 1.5 title ", k ? ", \\\n     " : "",
+                k, colour % 8 + 1, dash % 5 + 1, (by_attack ? colour : dash) % 7 + 1);
         gp_title(f, p, s);
     }
     fprintf(f, "\n");
-    free(ranks);
+    free(atk);
 }
 
 int l2d_plot_data(const char *db_path, const struct l2d_plot_opts *opts, FILE *out, struct l2d_error *err)
