@@ -262,7 +262,8 @@ int l2d_cell_run(const struct l2d_cfg *cfg, const struct l2d_registry *reg,
                             err);
     r->nepochs = (size_t)tc.epochs;
     if (rc) goto out;
-    r->best_epoch = tr.best_epoch;
+    /* the epoch number (1-based, as in the epochs table), not the index */
+    r->best_epoch = r->epochs[tr.best_epoch].epoch;
     r->passes = (int64_t)tr.passes;
     for (int s = 0; !rc && s < 3; s++) rc = evaluate_split(r, cd, s, c[s], rej, &sur, err);
     if (!rc) {
