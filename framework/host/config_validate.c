@@ -6,6 +6,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "host/cell_data.h"
 #include "host/cfg_impl.h"
 #include "host/loader.h"
 #include "host/params.h"
@@ -172,7 +173,8 @@ static int check_cell(const struct l2d_cfg *c, l2d_schema_resolver resolve, void
                                         "eval"};
     int rc = unknown_sections(c, err);
     if (rc) return rc;
-    if (!l2d_cfg_nagents(c))
+    size_t nagents = l2d_cfg_nagents(c);
+    if (!nagents)
         return l2d_seterr(err, L2D_EINVAL,
                           "%s: no [agent.NAME] section: at least the model (the first agent) "
                           "is needed",
@@ -184,6 +186,13 @@ static int check_cell(const struct l2d_cfg *c, l2d_schema_resolver resolve, void
      * only checked when present: not every experiment attacks) */
     for (size_t k = 0; !rc && k < sizeof fixed / sizeof *fixed; k++)
         if (!l2d_cfg_has_section(c, fixed[k])) rc = check_section(c, fixed[k], resolve, self, err);
+    /* the limits the run enforces (cell_data.c), refused here before any
+     * work instead of as a failed run per cell */
+    if (!rc && (nagents < 2 || nagents > L2D_MAX_AGENTS))
+        rc = l2d_seterr(err, L2D_EINVAL,
+                        "%s: need 2 to %d [agent.NAME] sections (the model, then experts), "
+                        "found %zu",
+                        c->path, L2D_MAX_AGENTS, nagents);
     return rc;
 }
 

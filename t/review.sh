@@ -1,0 +1,41 @@
+#!/bin/sh
+# Review: bad inputs a user can give the l2d command, each refused with one
+# line that names what is wrong and a non-zero exit status.
+. "$top_srcdir/t/lib.sh"
+. "$top_srcdir/t/e2e_lib.sh"
+mk_tmp
+cfg=$E2E/sweep.ini
+
+# refused NAME STATUS REGEX CMD...: CMD exits STATUS with one stderr line
+# matching REGEX
+refused() {
+    _name=$1 _want=$2 _re=$3
+    shift 3
+    "$@" >"$T_TMP/out" 2>"$T_TMP/err" </dev/null
+    is "$?" "$_want" "$_name: exit status $_want"
+    is "$(wc -l <"$T_TMP/err" | tr -d ' ')" "1" "$_name: one line"
+    like "$(cat "$T_TMP/err")" "$_re" "$_name: the message"
+}
+
+# The number of agents is part of the configuration: 1 or more than 64 are
+# refused before anything runs (exit 2, no database), not recorded as a
+# failed run for each cell.
+sed '/^\[agent.expert1\]/,/^query_cost = 0.2$/d' "$cfg" >"$T_TMP/one.ini"
+refused "one agent" 2 "^l2d run: $T_TMP/one.ini: need 2 to 64 \\[agent.NAME\\] sections .*found 1" \
+    "$L2D" run -q "$T_TMP/one.ini" --db "$T_TMP/one.db"
+test ! -e "$T_TMP/one.db"
+ok $? "one agent: no database written"
+{
+    cat "$cfg"
+    i=4
+    while [ $i -le 65 ]; do
+        printf '\n[agent.e%d]\nplugin = cluster-expert\nz = 3\ncls_clusters = 1\nreg_clusters = 1\n' $i
+        i=$((i + 1))
+    done
+} >"$T_TMP/many.ini"
+refused "65 agents" 2 "^l2d run: $T_TMP/many.ini: need 2 to 64 \\[agent.NAME\\] sections .*found 65" \
+    "$L2D" run -q "$T_TMP/many.ini" --db "$T_TMP/many.db"
+test ! -e "$T_TMP/many.db"
+ok $? "65 agents: no database written"
+
+finish
