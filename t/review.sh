@@ -38,4 +38,17 @@ refused "65 agents" 2 "^l2d run: $T_TMP/many.ini: need 2 to 64 \\[agent.NAME\\] 
 test ! -e "$T_TMP/many.db"
 ok $? "65 agents: no database written"
 
+# plugin-check passes every shipped plugin: one whose parameter is
+# required (csv's path, category-expert's classes) is only instantiated
+# when it is a surrogate, so nothing needs to be --set for it; a --set that
+# does not fit the plugin is still refused.
+for so in "$top_builddir"/plugins/.libs/*.so; do
+    "$L2D" plugin-check "$so" >"$T_TMP/out" 2>"$T_TMP/err"
+    is "$?:$(cat "$T_TMP/err")" "0:" "plugin-check $(basename "$so"): ok"
+done
+refused "plugin-check csv --set bogus" 1 "^l2d plugin-check: csv: bogus: unknown parameter$" \
+    "$L2D" plugin-check "$top_builddir/plugins/.libs/csv.so" --set bogus=1
+refused "plugin-check csv --set missing=maybe" 1 "^l2d plugin-check: csv: missing: 'maybe' is not one of" \
+    "$L2D" plugin-check "$top_builddir/plugins/.libs/csv.so" --set missing=maybe
+
 finish

@@ -124,6 +124,24 @@ static void check_usage(FILE *f)
             "finite differences on random scores and costs.\n");
 }
 
+/* Each key=value of --set names a parameter of d and parses as its type. */
+static int check_sets(const struct l2d_plugin *d, const char *const *sets, size_t nsets,
+                      struct l2d_error *err)
+{
+    for (size_t k = 0; k < nsets; k++) {
+        const char *eq = strchr(sets[k], '=');
+        if (!eq || eq == sets[k])
+            return l2d_seterr(err, L2D_EINVAL, "--set %s: expected key=value", sets[k]);
+        char key[128];
+        snprintf(key, sizeof key, "%.*s", (int)(eq - sets[k]), sets[k]);
+        const struct l2d_param_spec *spec = l2d_schema_find(d->params, key);
+        if (!spec) return l2d_seterr(err, L2D_EINVAL, "%s: unknown parameter", key);
+        struct l2d_param_value v;
+        if (l2d_param_parse(spec, eq + 1, key, &v, err)) return err->code;
+    }
+    return 0;
+}
+
 int l2d_cmd_plugin_check(int argc, char **argv)
 {
     const char *file = NULL, *trials_s = NULL, *seed_s = NULL;
@@ -165,40 +183,47 @@ int l2d_cmd_plugin_check(int argc, char **argv)
         const struct l2d_plugin *d = reg.items[k].desc;
         printf("%s: %s %s %s: descriptor ok (ABI %u.%u)\n", file, l2d_kind_name(d->kind), d->name,
                d->version, d->abi_major, d->abi_minor);
+        if (d->kind != L2D_KIND_SURROGATE) {
+            /* only a surrogate is instantiated here: a required parameter
+             * (csv's path) need not be given, but each --set must fit */
+            if (check_sets(d, sets, nsets, &err)) {
+                fprintf(stderr, "l2d plugin-check: %s: %s\n", d->name, err.msg);
+                failed = 1;
+            }
+            continue;
+        }
         struct l2d_params params;
         if (cli_params_from_sets(d, sets, nsets, &params, &err)) {
             fprintf(stderr, "l2d plugin-check: %s: %s\n", d->name, err.msg);
             failed = 1;
             continue;
         }
-        if (d->kind == L2D_KIND_SURROGATE) {
-            const struct l2d_surrogate_ops *ops = d->ops;
-            struct l2d_host host = {sizeof host, (uint64_t)seed, NULL, NULL, NULL};
-            void *state = NULL;
-            if (ops->create(&params, &host, &state, &err)) {
-                fprintf(stderr, "l2d plugin-check: %s: create: %s\n", d->name, err.msg);
-                failed = 1;
-            } else {
-                for (size_t A = 2; A <= 5; A++) {
-                    struct l2d_gradcheck gc;
-                    int rc = l2d_surrogate_gradcheck(ops, state, (uint64_t)seed + A, (int)trials, A, &gc, &err);
-                    if (rc) {
-                        fprintf(stderr, "l2d plugin-check: %s: gradient check, %zu agents: %s\n",
-                                d->name, A, err.msg);
-                        failed = 1;
-                    } else if (gc.failures) {
-                        fprintf(stderr, "l2d plugin-check: %s: gradient differs from finite "
-                                "differences in %d of %d trials with %zu agents; worst: %s\n",
-                                d->name, gc.failures, gc.trials, A, gc.worst);
-                        failed = 1;
-                    } else {
-                        printf("%s: %s: gradient vs finite differences, %zu agents, %d trials: "
-                               "max abs err %.3g, max rel err %.3g: ok\n",
-                               file, d->name, A, gc.trials, gc.max_abs_err, gc.max_rel_err);
-                    }
+        const struct l2d_surrogate_ops *ops = d->ops;
+        struct l2d_host host = {sizeof host, (uint64_t)seed, NULL, NULL, NULL};
+        void *state = NULL;
+        if (ops->create(&params, &host, &state, &err)) {
+            fprintf(stderr, "l2d plugin-check: %s: create: %s\n", d->name, err.msg);
+            failed = 1;
+        } else {
+            for (size_t A = 2; A <= 5; A++) {
+                struct l2d_gradcheck gc;
+                int rc = l2d_surrogate_gradcheck(ops, state, (uint64_t)seed + A, (int)trials, A, &gc, &err);
+                if (rc) {
+                    fprintf(stderr, "l2d plugin-check: %s: gradient check, %zu agents: %s\n",
+                            d->name, A, err.msg);
+                    failed = 1;
+                } else if (gc.failures) {
+                    fprintf(stderr, "l2d plugin-check: %s: gradient differs from finite "
+                            "differences in %d of %d trials with %zu agents; worst: %s\n",
+                            d->name, gc.failures, gc.trials, A, gc.worst);
+                    failed = 1;
+                } else {
+                    printf("%s: %s: gradient vs finite differences, %zu agents, %d trials: "
+                           "max abs err %.3g, max rel err %.3g: ok\n",
+                           file, d->name, A, gc.trials, gc.max_abs_err, gc.max_rel_err);
                 }
-                ops->destroy(state);
             }
+            ops->destroy(state);
         }
         l2d_params_free(&params);
     }
