@@ -51,4 +51,17 @@ refused "plugin-check csv --set bogus" 1 "^l2d plugin-check: csv: bogus: unknown
 refused "plugin-check csv --set missing=maybe" 1 "^l2d plugin-check: csv: missing: 'maybe' is not one of" \
     "$L2D" plugin-check "$top_builddir/plugins/.libs/csv.so" --set missing=maybe
 
+# --plugin-path is typed by the user: a directory that is not there (or a
+# file) is a usage error, not silently searched and found empty.
+refused "plugins --plugin-path missing" 2 "^l2d plugins: --plugin-path: '$T_TMP/nope': No such file or directory" \
+    "$L2D" plugins --plugin-path "$T_TMP/nope"
+refused "plugins --plugin-path a file" 2 "^l2d plugins: --plugin-path: '$cfg' is not a directory" \
+    "$L2D" plugins --plugin-path "$top_builddir/plugins/.libs:$cfg"
+refused "run --plugin-path missing" 2 "^l2d run: --plugin-path: '$T_TMP/nope': No such file" \
+    "$L2D" run "$cfg" --dry-run --plugin-path "$T_TMP/nope"
+refused "surrogate eval --plugin-path missing" 2 "^l2d surrogate: --plugin-path: '$T_TMP/nope': No such file" \
+    "$L2D" surrogate eval --plugin ce --plugin-path "$T_TMP/nope"
+"$L2D" plugins --brief --plugin-path "$top_builddir/plugins/.libs::" >/dev/null 2>&1
+ok $? "plugins --plugin-path with an empty entry: fine"
+
 finish

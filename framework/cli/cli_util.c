@@ -6,6 +6,8 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <errno.h>
+#include <sys/stat.h>
 
 #include "host/params.h"
 
@@ -60,4 +62,26 @@ int cli_params_from_sets(const struct l2d_plugin *d, const char *const *sets, si
     free(keys);
     free(vals);
     return rc;
+}
+
+int cli_plugin_path_check(const char *cmd, const char *dirs)
+{
+    if (!dirs) return 0;
+    for (const char *p = dirs; *p;) {
+        size_t len = strcspn(p, ":");
+        if (len) {
+            char *dir = strndup(p, len);
+            struct stat st;
+            int rc = 0;
+            if (!dir) return fprintf(stderr, "l2d %s: out of memory\n", cmd), 1;
+            if (stat(dir, &st))
+                rc = cli_usage_error(cmd, "--plugin-path: '%s': %s", dir, strerror(errno));
+            else if (!S_ISDIR(st.st_mode))
+                rc = cli_usage_error(cmd, "--plugin-path: '%s' is not a directory", dir);
+            free(dir);
+            if (rc) return rc;
+        }
+        p += len + (p[len] == ':');
+    }
+    return 0;
 }

@@ -79,6 +79,8 @@ int l2d_cmd_plugins(int argc, char **argv)
     }
     if (path == CLI_MISSING || kind == CLI_MISSING)
         return cli_usage_error("plugins", "option needs a value");
+    int bad = cli_plugin_path_check("plugins", path);
+    if (bad) return bad;
     struct l2d_registry reg = {0};
     struct l2d_error err = {0};
     if (l2d_registry_default(&reg, path, &err)) {

@@ -147,6 +147,7 @@ int l2d_cmd_run(int argc, char **argv)
         return 0;
     }
     if (!rc && !config) rc = cli_usage_error("run", "which configuration file?");
+    if (!rc) rc = cli_plugin_path_check("run", ppath);
     unsigned si = 0, sn = 0;
     if (!rc && shard) {
         char extra;

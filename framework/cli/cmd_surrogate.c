@@ -146,6 +146,9 @@ static int surrogate_eval(int argc, char **argv)
         return cli_usage_error("surrogate", "eval needs --plugin NAME");
     if (path == CLI_MISSING)
         return cli_usage_error("surrogate", "--plugin-path needs a value");
+    int bad = cli_plugin_path_check("surrogate", path);
+    if (bad)
+        return bad;
 
     struct l2d_registry reg = {0};
     struct l2d_error err = {0, ""};
