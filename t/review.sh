@@ -64,4 +64,14 @@ refused "surrogate eval --plugin-path missing" 2 "^l2d surrogate: --plugin-path:
 "$L2D" plugins --brief --plugin-path "$top_builddir/plugins/.libs::" >/dev/null 2>&1
 ok $? "plugins --plugin-path with an empty entry: fine"
 
+# gnuplot is run through sh with its path in single quotes, each ' in it
+# written as '\'' (4 bytes): a PATH directory full of quotes must fit the
+# command buffer (a heap overflow under ASan before the fix)
+q=$T_TMP/$(printf "%0150d" 0 | tr 0 "'")
+mkdir "$q" && printf '#!/bin/sh\ncat >/dev/null\necho "fake gnuplot: cannot plot" >&2\nexit 3\n' >"$q/gnuplot" &&
+    chmod +x "$q/gnuplot"
+"$top_builddir/t/report_fixture" "$T_TMP/plot.db" extra
+refused "gnuplot in a directory named with quotes" 1 "^l2d report: gnuplot failed: fake gnuplot: cannot plot$" \
+    env PATH="$q:$PATH" "$L2D" report "$T_TMP/plot.db" --plot eps --output "$T_TMP/p.png"
+
 finish

@@ -504,7 +504,7 @@ int l2d_plot(const char *db_path, const struct l2d_plot_opts *opts, struct l2d_e
     }
     /* gnuplot's messages go to an unnamed temporary file, read on failure */
     FILE *msgs = tmpfile();
-    size_t clen = 2 * strlen(gp) + 64;
+    size_t clen = 4 * strlen(gp) + 64; /* each ' of the path becomes '\'' */
     char *cmd = malloc(clen);
     if (!msgs || !cmd) {
         rc = msgs ? nomem(&p, err) : l2d_seterr(err, L2D_EIO, "plot: cannot make a temporary file: %s", strerror(errno));
