@@ -16,7 +16,7 @@ int main(void)
 {
     struct l2d_error err = {0};
     struct l2d_params p;
-    tap_plan(23);
+    tap_plan(26);
 
     const char *k1[] = {"path", "nu", "epochs", "flag", "reg"}, *v1[] = {"x.csv", "0.5", "7", "yes", "smooth_l1"};
     tap_ok(l2d_params_build(schema, 5, k1, v1, NULL, 0, &p, &err) == 0, "valid values build");
@@ -65,5 +65,10 @@ int main(void)
     double d;
     tap_ok(l2d_parse_double(" 1.5 ", &d) == 0 && d == 1.5 && l2d_parse_double("1.5x", &d) != 0,
            "strict double parse");
+    /* strtod's ERANGE on underflow is a finite, tiny number, not an error */
+    tap_ok(l2d_parse_double("1e-320", &d) == 0 && d == 1e-320, "a subnormal parses: %g", d);
+    tap_ok(l2d_parse_double("-1e-400", &d) == 0 && d == 0, "an underflow to zero parses: %g", d);
+    tap_ok(l2d_parse_double("1e400", &d) != 0 && l2d_parse_double("-1e400", &d) != 0,
+           "an overflow is refused");
     return tap_done();
 }

@@ -19,7 +19,9 @@ int l2d_parse_double(const char *s, double *out)
     errno = 0;
     double v = strtod(s, &end);
     while (isspace((unsigned char)*end)) end++;
-    if (*end || errno == ERANGE || !isfinite(v)) return -1;
+    /* ERANGE is also set on underflow, where v is a tiny finite number (or 0):
+     * only an overflow (+-HUGE_VAL) is refused */
+    if (*end || (errno == ERANGE && fabs(v) > 1) || !isfinite(v)) return -1;
     *out = v;
     return 0;
 }
