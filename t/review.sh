@@ -74,4 +74,13 @@ mkdir "$q" && printf '#!/bin/sh\ncat >/dev/null\necho "fake gnuplot: cannot plot
 refused "gnuplot in a directory named with quotes" 1 "^l2d report: gnuplot failed: fake gnuplot: cannot plot$" \
     env PATH="$q:$PATH" "$L2D" report "$T_TMP/plot.db" --plot eps --output "$T_TMP/p.png"
 
+# surrogate eval: a NUL byte ends what strtok sees, so the rest of the row
+# would be dropped silently; a very long bad token is cut in the message
+printf '2 0 0 1 0\0 3 4\n' >"$T_TMP/nul.txt"
+refused "surrogate eval: NUL byte" 1 "^stdin:1: NUL byte: not a text row$" \
+    sh -c '"$1" surrogate eval --plugin ce <"$2"' sh "$L2D" "$T_TMP/nul.txt"
+awk 'BEGIN { s = "2 "; for (i = 0; i < 5000; i++) s = s "1"; print s "x 0 1 0" }' >"$T_TMP/long.txt"
+refused "surrogate eval: long bad token" 1 "^stdin:1: '1{40}\\.\\.\\.' is not a finite number$" \
+    sh -c '"$1" surrogate eval --plugin ce <"$2"' sh "$L2D" "$T_TMP/long.txt"
+
 finish

@@ -57,9 +57,14 @@ static void print_num(double v, int first)
 }
 
 /* One row: 0 and printed, -1 (blank) or 1 after a message on stderr. */
-static int eval_line(char *line, unsigned long lineno, const struct l2d_surrogate_ops *ops,
-                     void *state, int want_inf, struct row_buf *b)
+static int eval_line(char *line, size_t len, unsigned long lineno,
+                     const struct l2d_surrogate_ops *ops, void *state, int want_inf,
+                     struct row_buf *b)
 {
+    if (memchr(line, 0, len)) { /* strtok would stop there and drop the rest */
+        fprintf(stderr, "stdin:%lu: NUL byte: not a text row\n", lineno);
+        return 1;
+    }
     char *hash = strchr(line, '#');
     if (hash)
         *hash = 0;
@@ -69,7 +74,8 @@ static int eval_line(char *line, unsigned long lineno, const struct l2d_surrogat
         return -1;
     int64_t A64;
     if (l2d_parse_int64(tok, &A64)) {
-        fprintf(stderr, "stdin:%lu: the number of agents '%s' is not an integer\n", lineno, tok);
+        fprintf(stderr, "stdin:%lu: the number of agents '%.40s%s' is not an integer\n", lineno,
+                tok, strlen(tok) > 40 ? "..." : "");
         return 1;
     }
     if (A64 < 2 || A64 > 1000000) {
@@ -86,7 +92,8 @@ static int eval_line(char *line, unsigned long lineno, const struct l2d_surrogat
     while ((tok = strtok_r(NULL, sep, &save))) {
         double v;
         if (l2d_parse_double(tok, &v)) {
-            fprintf(stderr, "stdin:%lu: '%s' is not a finite number\n", lineno, tok);
+            fprintf(stderr, "stdin:%lu: '%.40s%s' is not a finite number\n", lineno, tok,
+                    strlen(tok) > 40 ? "..." : "");
             return 1;
         }
         if (got < 2 * A)
@@ -188,9 +195,10 @@ static int surrogate_eval(int argc, char **argv)
         char *line = NULL;
         size_t cap = 0;
         unsigned long lineno = 0;
-        while (getline(&line, &cap, stdin) != -1) {
+        ssize_t got;
+        while ((got = getline(&line, &cap, stdin)) != -1) {
             lineno++;
-            if (eval_line(line, lineno, ops, state, want_inf, &b) == 1) {
+            if (eval_line(line, (size_t)got, lineno, ops, state, want_inf, &b) == 1) {
                 rc = 1;
                 break;
             }
