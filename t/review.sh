@@ -83,4 +83,14 @@ awk 'BEGIN { s = "2 "; for (i = 0; i < 5000; i++) s = s "1"; print s "x 0 1 0" }
 refused "surrogate eval: long bad token" 1 "^stdin:1: '1{40}\\.\\.\\.' is not a finite number$" \
     sh -c '"$1" surrogate eval --plugin ce <"$2"' sh "$L2D" "$T_TMP/long.txt"
 
+# a NUL byte in the configuration: named with its line (was "iniparser
+# could not read the file", or at the start of the file a silently empty
+# first line)
+printf '[experiment]\nseeds = 0\000junk\n' >"$T_TMP/nul.ini"
+refused "config: NUL byte" 2 "^l2d run: $T_TMP/nul.ini:2: NUL byte: not a text configuration file$" \
+    "$L2D" run "$T_TMP/nul.ini" --dry-run
+{ printf '\000'; cat "$cfg"; } >"$T_TMP/nul1.ini"
+refused "config: NUL byte first" 2 "^l2d run: $T_TMP/nul1.ini:1: NUL byte: not a text configuration file$" \
+    "$L2D" run "$T_TMP/nul1.ini" --dry-run
+
 finish

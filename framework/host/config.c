@@ -355,6 +355,11 @@ static int scan_file(struct scan *sc, FILE *f, struct l2d_error *err)
     while ((got = getline(&buf, &cap, f)) >= 0) {
         lineno++;
         size_t n = (size_t)got;
+        if (memchr(buf, 0, n)) { /* the line would end there, silently */
+            rc = l2d_seterr(err, L2D_EINVAL, "%s:%d: NUL byte: not a text configuration file",
+                            sc->path, lineno);
+            break;
+        }
         while (n && isspace((unsigned char)buf[n - 1])) buf[--n] = 0;
         if (!logical) {
             start = lineno;
