@@ -93,4 +93,11 @@ refused "config: NUL byte" 2 "^l2d run: $T_TMP/nul.ini:2: NUL byte: not a text c
 refused "config: NUL byte first" 2 "^l2d run: $T_TMP/nul1.ini:1: NUL byte: not a text configuration file$" \
     "$L2D" run "$T_TMP/nul1.ini" --dry-run
 
+# [rejector] hidden takes at most 16 layers: more is refused before any
+# work, not a failed run saying the list "is not a list of sizes"
+refused "rejector: 17 hidden layers" 2 "^l2d run: --set rejector.hidden: 17 hidden layers \\(at most 16\\)" \
+    "$L2D" run "$cfg" --dry-run --db "$T_TMP/h.db" --set rejector.hidden=2,2,2,2,2,2,2,2,2,2,2,2,2,2,2,2,2
+"$L2D" run -q "$cfg" --dry-run --db "$T_TMP/h.db" --set rejector.hidden=2,2,2,2,2,2,2,2,2,2,2,2,2,2,2,2
+ok $? "rejector: 16 hidden layers are fine"
+
 finish

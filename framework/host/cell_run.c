@@ -187,10 +187,10 @@ int l2d_cell_run(const struct l2d_cfg *cfg, const struct l2d_registry *reg,
         if ((rc = split_costs(cd, &cc, s, &c[s], err))) goto out;
 
     /* the rejector */
-    size_t hidden[16];
+    size_t hidden[L2D_REJECTOR_MAX_LAYERS];
     int nh = 0;
     if (strcmp(l2d_param_str(&pr, "arch", "mlp"), "linear")) {
-        nh = l2d_parse_sizes(l2d_param_str(&pr, "hidden", "64"), hidden, 16);
+        nh = l2d_parse_sizes(l2d_param_str(&pr, "hidden", "64"), hidden, L2D_REJECTOR_MAX_LAYERS);
         if (nh < 0) {
             rc = l2d_seterr(err, L2D_EINVAL, "[rejector] hidden: '%s' is not a list of sizes",
                             l2d_param_str(&pr, "hidden", ""));

@@ -6,6 +6,9 @@
 #include "host/cell_data.h"
 #include "host/record.h"
 
+/* The most hidden layers a rejector MLP may have ([rejector] hidden). */
+#define L2D_REJECTOR_MAX_LAYERS 16
+
 struct l2d_cell_progress {
     void (*epoch)(void *self, int epoch, int epochs, double loss, double val_risk);
     void *self;

@@ -7,6 +7,7 @@
 #include <string.h>
 
 #include "host/cell_data.h"
+#include "host/cell_run.h"
 #include "host/cfg_impl.h"
 #include "host/loader.h"
 #include "host/params.h"
@@ -82,6 +83,9 @@ static int check_rejector(const struct l2d_cfg *c, const struct l2d_params *fw,
     if (!n && strcmp(arch, "linear"))
         return l2d_seterr(err, L2D_EINVAL, "%s: an mlp needs at least one hidden layer size",
                           where);
+    if (n > L2D_REJECTOR_MAX_LAYERS && strcmp(arch, "linear"))
+        return l2d_seterr(err, L2D_EINVAL, "%s: %zu hidden layers (at most %d)", where, n,
+                          L2D_REJECTOR_MAX_LAYERS);
     return 0;
 }
 
