@@ -100,4 +100,13 @@ refused "rejector: 17 hidden layers" 2 "^l2d run: --set rejector.hidden: 17 hidd
 "$L2D" run -q "$cfg" --dry-run --db "$T_TMP/h.db" --set rejector.hidden=2,2,2,2,2,2,2,2,2,2,2,2,2,2,2,2
 ok $? "rejector: 16 hidden layers are fine"
 
+# surrogate eval: A is at most 4096 (rho-margin is O(A^2) per row: a row
+# of a million agents ran for over an hour); 4096 itself is fine
+printf '1000000 0 1\n' >"$T_TMP/bigA.txt"
+refused "surrogate eval: A = 1000000" 1 "^stdin:1: A = 1000000 agents \\(must be 2 \\.\\. 4096\\)$" \
+    sh -c '"$1" surrogate eval --plugin rho-margin <"$2"' sh "$L2D" "$T_TMP/bigA.txt"
+awk 'BEGIN { s = "4096"; for (i = 0; i < 4096; i++) s = s " 0.5"; for (i = 0; i < 4096; i++) s = s " 1"; print s }' >"$T_TMP/A4096.txt"
+got=$("$L2D" surrogate eval --plugin rho-margin <"$T_TMP/A4096.txt" | awk '{ print NF }')
+is "$got" "4097" "surrogate eval: A = 4096 gives a loss and 4096 gradients"
+
 finish

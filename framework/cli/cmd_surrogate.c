@@ -13,6 +13,9 @@
 #include "host/params.h"
 
 #define MAX_SETS 64
+/* Agents per row: runs have at most 64; rho-margin costs O(A^2) per row,
+ * so a million agents would run for hours. */
+#define MAX_AGENTS 4096
 
 static void surrogate_usage(FILE *f)
 {
@@ -21,7 +24,7 @@ static void surrogate_usage(FILE *f)
             "                          [--plugin-path DIRS]\n"
             "Evaluate a surrogate plugin on rows read from stdin, one per line:\n"
             "    A r_0 .. r_{A-1} c_0 .. c_{A-1}\n"
-            "(A agents, their scores r and per-agent costs c; whitespace separated;\n"
+            "(A = 2 .. %d agents, their scores r and per-agent costs c; whitespace separated;\n"
             "blank lines and text after # are skipped). Prints per row\n"
             "    loss g_0 .. g_{A-1} [infimum]\n"
             "with g = d loss / d r, every number as %%.17g.\n"
@@ -29,7 +32,8 @@ static void surrogate_usage(FILE *f)
             "  --set key=value     one of its parameters (repeatable)\n"
             "  --infimum           append the pointwise infimum over scores for the row's costs\n"
             "  --plugin-path DIRS  search these ':'-separated directories first\n"
-            "Exit status: 0 ok, 1 a bad row or a loss error (stdin:LINE: ...), 2 usage.\n");
+            "Exit status: 0 ok, 1 a bad row or a loss error (stdin:LINE: ...), 2 usage.\n",
+            MAX_AGENTS);
 }
 
 struct row_buf {
@@ -78,9 +82,9 @@ static int eval_line(char *line, size_t len, unsigned long lineno,
                 tok, strlen(tok) > 40 ? "..." : "");
         return 1;
     }
-    if (A64 < 2 || A64 > 1000000) {
-        fprintf(stderr, "stdin:%lu: A = %lld agents (must be 2 .. 1000000)\n", lineno,
-                (long long)A64);
+    if (A64 < 2 || A64 > MAX_AGENTS) {
+        fprintf(stderr, "stdin:%lu: A = %lld agents (must be 2 .. %d)\n", lineno,
+                (long long)A64, MAX_AGENTS);
         return 1;
     }
     const size_t A = (size_t)A64;
