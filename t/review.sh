@@ -109,4 +109,20 @@ awk 'BEGIN { s = "4096"; for (i = 0; i < 4096; i++) s = s " 0.5"; for (i = 0; i 
 got=$("$L2D" surrogate eval --plugin rho-margin <"$T_TMP/A4096.txt" | awk '{ print NF }')
 is "$got" "4097" "surrogate eval: A = 4096 gives a loss and 4096 gradients"
 
+# [cost] against what the data set and the agents give: refused before any
+# work (exit 2, no database), not a failed run for every cell
+refused "cost: lambda_reg without a target" 2 \
+    "^l2d run: $cfg:[0-9]+: \\[cost\\] lambda_reg: lambda_reg = 1 but the data set has no regression target; set lambda_reg = 0 \\(cell cost.beta_scale=0;train.nu=0.5;seed=0\\)$" \
+    "$L2D" run -q "$cfg" --db "$T_TMP/c1.db" --set dataset.target=false
+test ! -e "$T_TMP/c1.db"
+ok $? "cost: lambda_reg without a target: no database written"
+refused "cost: an agent without a class" 2 \
+    "^l2d run: $cfg:[0-9]+: \\[cost\\] lambda_cla: lambda_cla = 1 but agent 'model' predicts no class; set lambda_cla = 0 " \
+    "$L2D" run -q "$cfg" --db "$T_TMP/c2.db" --set agent.model.task=target
+refused "cost: iou with one target" 2 \
+    "^l2d run: --set cost.reg: reg = iou needs 4 regression targets \\(x1,y1,x2,y2\\), the data set has 1 " \
+    "$L2D" run -q "$cfg" --db "$T_TMP/c3.db" --set cost.reg=iou
+"$L2D" run -q "$cfg" --dry-run --set agent.model.task=target --set cost.lambda_cla=0
+ok $? "cost: an agent without a class is fine with lambda_cla = 0"
+
 finish

@@ -241,10 +241,19 @@ static int preflight_fail(const struct l2d_cfg *cfg, const char *sec, const char
                       blame(cfg, sec, msg, where, sizeof where), msg, cell_id);
 }
 
+/* What preflight learns of a data set and its agents. */
+struct preflight {
+    int ranged;              /* the data set declares a valid input range */
+    unsigned n_classes, tdim; /* its labels and regression targets */
+    size_t A;
+    unsigned outs[L2D_MAX_AGENTS]; /* each agent's enum l2d_agent_output */
+};
+
 /* Open the data set of cfg and create every agent on its info. */
 static int preflight_one(const struct l2d_cfg *cfg, const struct l2d_registry *reg, int64_t seed,
-                         const char *cell_id, int *has_range, struct l2d_error *err)
+                         const char *cell_id, struct preflight *pf, struct l2d_error *err)
 {
+    memset(pf, 0, sizeof *pf);
     const char *dname = l2d_cfg_get(cfg, "dataset", "plugin");
     if (!dname) dname = "synthetic";
     const struct l2d_loaded *dl = l2d_registry_find(reg, L2D_KIND_DATASET, dname);
@@ -260,8 +269,10 @@ static int preflight_one(const struct l2d_cfg *cfg, const struct l2d_registry *r
     if (rc) return preflight_fail(cfg, "dataset", cell_id, rc, err);
     struct l2d_dataset_info info;
     if ((rc = dops->info(ds, &info, err))) rc = preflight_fail(cfg, "dataset", cell_id, rc, err);
-    *has_range = !rc && info.lo && info.hi;
-    for (size_t a = 0; !rc && a < l2d_cfg_nagents(cfg); a++) {
+    pf->ranged = !rc && info.lo && info.hi;
+    pf->n_classes = rc ? 0 : info.n_classes;
+    pf->tdim = rc ? 0 : info.tdim;
+    for (size_t a = 0; !rc && a < l2d_cfg_nagents(cfg) && a < L2D_MAX_AGENTS; a++) {
         const char *sec = l2d_cfg_agent(cfg, a), *pname = l2d_cfg_get(cfg, sec, "plugin");
         const struct l2d_loaded *pl = pname ? l2d_registry_find(reg, L2D_KIND_AGENT, pname) : NULL;
         if (!pl) {
@@ -274,26 +285,76 @@ static int preflight_one(const struct l2d_cfg *cfg, const struct l2d_registry *r
         void *st = NULL;
         rc = ops->create(&p, &ah, &info, &st, err);
         l2d_params_free(&p);
-        if (rc) rc = preflight_fail(cfg, sec, cell_id, rc, err);
-        else ops->destroy(st);
+        if (rc) {
+            rc = preflight_fail(cfg, sec, cell_id, rc, err);
+        } else {
+            pf->outs[pf->A++] = ops->outputs(st);
+            ops->destroy(st);
+        }
     }
     dops->close(ds);
     return rc;
+}
+
+/* The [cost] of a cell against what its data set and agents give (the
+ * checks l2d_costs makes when the cell runs): refused here, before any
+ * work, rather than as a failed run for each cell. */
+static int preflight_costs(const struct l2d_cfg *cfg, const struct preflight *pf,
+                           const char *cell_id, struct l2d_error *err)
+{
+    struct l2d_params pc;
+    int rc = l2d_cfg_params(cfg, "cost", NULL, &pc, NULL, err);
+    if (rc) return rc;
+    const double lcla = l2d_param_double(&pc, "lambda_cla", 1);
+    const double lreg = l2d_param_double(&pc, "lambda_reg", 0);
+    const int iou = !strcmp(l2d_param_str(&pc, "reg", "smooth_l1"), "iou");
+    l2d_params_free(&pc);
+    char where[512];
+    const char *key = NULL;
+    char why[300] = "";
+    for (size_t a = 0; !key && a < pf->A; a++) {
+        const char *name = l2d_cfg_agent(cfg, a) + 6;
+        if (pf->outs[a] & L2D_AGENT_COST) continue; /* its own cost: no lambda applies */
+        if (lcla > 0 && !pf->n_classes) {
+            key = "lambda_cla";
+            snprintf(why, sizeof why, "the data set has no class labels");
+        } else if (lcla > 0 && !(pf->outs[a] & L2D_AGENT_CLASS)) {
+            key = "lambda_cla";
+            snprintf(why, sizeof why, "agent '%.100s' predicts no class", name);
+        } else if (lreg > 0 && !pf->tdim) {
+            key = "lambda_reg";
+            snprintf(why, sizeof why, "the data set has no regression target");
+        } else if (lreg > 0 && !(pf->outs[a] & L2D_AGENT_TARGET)) {
+            key = "lambda_reg";
+            snprintf(why, sizeof why, "agent '%.100s' predicts no regression target", name);
+        }
+    }
+    if (key)
+        return l2d_seterr(err, L2D_EINVAL, "%s: %s = %g but %s; set %s = 0 (cell %s)",
+                          l2d_cfg_where(cfg, "cost", key, where, sizeof where), key,
+                          !strcmp(key, "lambda_cla") ? lcla : lreg, why, key, cell_id);
+    if (lreg > 0 && iou && pf->tdim && pf->tdim != 4)
+        return l2d_seterr(err, L2D_EINVAL,
+                          "%s: reg = iou needs 4 regression targets (x1,y1,x2,y2), the data set "
+                          "has %u (cell %s)",
+                          l2d_cfg_where(cfg, "cost", "reg", where, sizeof where), pf->tdim,
+                          cell_id);
+    return 0;
 }
 
 int l2d_cells_preflight(const struct l2d_cell *cells, size_t n, const struct l2d_registry *reg,
                         struct l2d_error *err)
 {
     char **seen = NULL;
-    int *ranged = NULL; /* per seen data set: does it declare a valid input range? */
+    struct preflight *pf = NULL; /* per seen data set and agents */
     size_t nseen = 0;
     int rc = 0;
     for (size_t i = 0; i < n && !rc; i++) {
         char *key = l2d_cell_data_key(cells[i].cfg, 0); /* the seed only picks the split */
         char **grown = key ? realloc(seen, (nseen + 1) * sizeof *seen) : NULL;
         if (grown) seen = grown;
-        int *rgrown = grown ? realloc(ranged, (nseen + 1) * sizeof *ranged) : NULL;
-        if (rgrown) ranged = rgrown;
+        struct preflight *rgrown = grown ? realloc(pf, (nseen + 1) * sizeof *pf) : NULL;
+        if (rgrown) pf = rgrown;
         if (!grown || !rgrown) {
             free(key);
             rc = l2d_seterr(err, L2D_ENOMEM, "out of memory");
@@ -305,12 +366,12 @@ int l2d_cells_preflight(const struct l2d_cell *cells, size_t n, const struct l2d
             free(key);
         } else {
             seen[nseen] = key;
-            rc = preflight_one(cells[i].cfg, reg, cells[i].seed, cells[i].id, &ranged[nseen], err);
+            rc = preflight_one(cells[i].cfg, reg, cells[i].seed, cells[i].id, &pf[nseen], err);
             nseen++;
         }
         int clamps = 0;
         if (!rc) rc = l2d_attack_clamps(cells[i].cfg, reg, &clamps, err);
-        if (!rc && clamps && !ranged[k]) {
+        if (!rc && clamps && !pf[k].ranged) {
             char where[512];
             const char *d = l2d_cfg_get(cells[i].cfg, "dataset", "plugin");
             rc = l2d_seterr(err, L2D_EINVAL,
@@ -319,9 +380,10 @@ int l2d_cells_preflight(const struct l2d_cell *cells, size_t n, const struct l2d
                             l2d_cfg_where(cells[i].cfg, "attack", "clamp", where, sizeof where),
                             d ? d : "synthetic");
         }
+        if (!rc) rc = preflight_costs(cells[i].cfg, &pf[k], cells[i].id, err);
     }
     for (size_t k = 0; k < nseen; k++) free(seen[k]);
     free(seen);
-    free(ranged);
+    free(pf);
     return rc;
 }
