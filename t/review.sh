@@ -125,4 +125,14 @@ refused "cost: iou with one target" 2 \
 "$L2D" run -q "$cfg" --dry-run --set agent.model.task=target --set cost.lambda_cla=0
 ok $? "cost: an agent without a class is fine with lambda_cla = 0"
 
+# --shard I/N: numbers beyond unsigned int were wrapped by sscanf's %u
+# (4294967296/4294967297 became 0/1 and ran every cell)
+for sh in 4294967296/4294967297 1/4294967296 -1/4 +1/4 " 1/4" 1/ /4 1/4x 0x1/4; do
+    re=$(printf '%s' "$sh" | sed 's/[+]/[+]/g')
+    refused "--shard '$sh'" 2 "^l2d run: --shard takes I/N with 0 <= I < N, not '$re'" \
+        "$L2D" run "$cfg" --dry-run --shard "$sh"
+done
+"$L2D" run "$cfg" --dry-run --shard 4294967294/4294967295 2>"$T_TMP/err"
+like "$?:$(head -n 1 "$T_TMP/err")" "^0:l2d run: 8 cells, 0 in this shard$" "--shard 4294967294/4294967295: no cell"
+
 finish

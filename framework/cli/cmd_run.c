@@ -1,6 +1,7 @@
 /* `l2d run CONFIG`: run an experiment's sweep into its database. */
 #include "config.h"
 
+#include <limits.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -99,6 +100,28 @@ static void on_signal(int sig)
     signal(SIGINT, SIG_DFL); /* a second Ctrl-C stops at once */
 }
 
+/* "I/N" with 0 <= I < N < 2^32, digits only (sscanf's %u would take "-1"
+ * and wrap a number too large for unsigned: 4294967296/4294967297 ran
+ * every cell as shard 0/1). */
+static int parse_shard(const char *text, unsigned *index, unsigned *count)
+{
+    const char *slash = strchr(text, '/');
+    if (!slash || slash == text || !slash[1]) return -1;
+    unsigned long long v[2] = {0, 0};
+    for (int k = 0; k < 2; k++) {
+        const char *p = k ? slash + 1 : text, *end = k ? p + strlen(p) : slash;
+        for (; p < end; p++) {
+            if (*p < '0' || *p > '9') return -1;
+            v[k] = 10 * v[k] + (unsigned long long)(*p - '0');
+            if (v[k] > UINT_MAX) return -1;
+        }
+    }
+    if (v[1] == 0 || v[0] >= v[1]) return -1;
+    *index = (unsigned)v[0];
+    *count = (unsigned)v[1];
+    return 0;
+}
+
 int l2d_cmd_run(int argc, char **argv)
 {
     const char *config = NULL, *db = NULL, *ppath = NULL, *shard = NULL;
@@ -149,11 +172,8 @@ int l2d_cmd_run(int argc, char **argv)
     if (!rc && !config) rc = cli_usage_error("run", "which configuration file?");
     if (!rc) rc = cli_plugin_path_check("run", ppath);
     unsigned si = 0, sn = 0;
-    if (!rc && shard) {
-        char extra;
-        if (sscanf(shard, "%u/%u%c", &si, &sn, &extra) != 2 || sn == 0 || si >= sn)
-            rc = cli_usage_error("run", "--shard takes I/N with 0 <= I < N, not '%s'", shard);
-    }
+    if (!rc && shard && parse_shard(shard, &si, &sn))
+        rc = cli_usage_error("run", "--shard takes I/N with 0 <= I < N, not '%s'", shard);
     if (rc) {
         free_strings(unsets, nunsets);
         free(sets);
