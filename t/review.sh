@@ -135,4 +135,12 @@ done
 "$L2D" run "$cfg" --dry-run --shard 4294967294/4294967295 2>"$T_TMP/err"
 like "$?:$(head -n 1 "$T_TMP/err")" "^0:l2d run: 8 cells, 0 in this shard$" "--shard 4294967294/4294967295: no cell"
 
+# the configuration must be a regular file of sane size: /dev/zero has no
+# end of line (reading it ran out of memory), a pipe cannot be read twice
+# (iniparser reopens the file)
+refused "config: /dev/zero" 2 "^l2d run: /dev/zero: not a regular file$" "$L2D" run /dev/zero --dry-run
+refused "config: a directory" 2 "^l2d run: $T_TMP: not a regular file$" "$L2D" run "$T_TMP" --dry-run
+dd if=/dev/zero of="$T_TMP/huge.ini" bs=1 count=0 seek=17M 2>/dev/null
+refused "config: 17 MiB" 2 "^l2d run: $T_TMP/huge.ini: larger than 16777216 bytes" "$L2D" run "$T_TMP/huge.ini" --dry-run
+
 finish

@@ -17,6 +17,7 @@
 #include <stdarg.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 
 #include <iniparser.h>
 
@@ -262,6 +263,9 @@ fail:
 
 /* ---- reading the file ----------------------------------------------------- */
 
+/* A configuration is a few kilobytes; this is far beyond any. */
+#define L2D_CFG_FILE_MAX (16 << 20)
+
 /* iniparser reports through a callback that prints by default; a library
  * must not print, and every case it reports is caught by the scan first. */
 static int quiet(const char *fmt, ...)
@@ -467,6 +471,18 @@ int l2d_cfg_load(const char *path, struct l2d_cfg **out, struct l2d_error *err)
     *out = NULL;
     FILE *f = fopen(path, "r");
     if (!f) return l2d_seterr(err, L2D_EIO, "%s: cannot open: %s", path, strerror(errno));
+    /* iniparser opens the file again: a pipe could not be read twice, and
+     * a device such as /dev/zero has no end of line (reading it ran out of
+     * memory); a size cap keeps one huge line from doing the same */
+    struct stat st;
+    if (fstat(fileno(f), &st) || !S_ISREG(st.st_mode) || st.st_size > L2D_CFG_FILE_MAX) {
+        int isreg = S_ISREG(st.st_mode);
+        fclose(f);
+        if (isreg)
+            return l2d_seterr(err, L2D_EINVAL, "%s: larger than %d bytes: not a configuration",
+                              path, L2D_CFG_FILE_MAX);
+        return l2d_seterr(err, L2D_EIO, "%s: not a regular file", path);
+    }
     struct l2d_cfg *cfg = cfg_new(path);
     if (!cfg) {
         fclose(f);
