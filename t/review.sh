@@ -143,4 +143,21 @@ refused "config: a directory" 2 "^l2d run: $T_TMP: not a regular file$" "$L2D" r
 dd if=/dev/zero of="$T_TMP/huge.ini" bs=1 count=0 seek=17M 2>/dev/null
 refused "config: 17 MiB" 2 "^l2d run: $T_TMP/huge.ini: larger than 16777216 bytes" "$L2D" run "$T_TMP/huge.ini" --dry-run
 
+# a second SIGTERM stops l2d at once, as a second SIGINT does (the handler
+# only reset SIGINT: a run fitting its agents could not be killed by TERM)
+"$L2D" run "$cfg" --db "$T_TMP/term.db" --set dataset.n=3000000 --set sweep.train.nu=1 \
+    --set sweep.cost.beta_scale=0 2>"$T_TMP/term.err" &
+pid=$!
+i=0
+while ! grep -q 'cells, 2 in this shard' "$T_TMP/term.err" && kill -0 "$pid" 2>/dev/null && [ "$i" -lt 1500 ]; do
+    sleep 0.02
+    i=$((i + 1))
+done
+sleep 0.3 # into the data of the first cell (seconds: 3e6 rows, the agents fitted)
+kill -TERM "$pid"
+sleep 0.3
+kill -TERM "$pid" 2>/dev/null
+wait "$pid"
+is "$?" "143" "a second SIGTERM kills l2d (status 128 + 15)"
+
 finish

@@ -95,9 +95,8 @@ static void free_strings(char **s, size_t n)
 
 static void on_signal(int sig)
 {
-    (void)sig;
     l2d_interrupted = 1;
-    signal(SIGINT, SIG_DFL); /* a second Ctrl-C stops at once */
+    signal(sig, SIG_DFL); /* a second Ctrl-C (or SIGTERM) stops at once */
 }
 
 /* "I/N" with 0 <= I < N < 2^32, digits only (sscanf's %u would take "-1"
