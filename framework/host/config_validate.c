@@ -190,6 +190,18 @@ static int check_cell(const struct l2d_cfg *c, l2d_schema_resolver resolve, void
      * only checked when present: not every experiment attacks) */
     for (size_t k = 0; !rc && k < sizeof fixed / sizeof *fixed; k++)
         if (!l2d_cfg_has_section(c, fixed[k])) rc = check_section(c, fixed[k], resolve, self, err);
+    /* beta_0 = 0 (MATH.md section 2): the model's query_cost would be
+     * ignored, silently */
+    const char *model = nagents ? l2d_cfg_agent(c, 0) : NULL;
+    const char *qc = model ? l2d_cfg_get(c, model, "query_cost") : NULL;
+    double q;
+    if (!rc && qc && !l2d_parse_double(qc, &q) && q != 0) {
+        char where[WHERE_MAX];
+        rc = l2d_seterr(err, L2D_EINVAL,
+                        "%s: the model (the first agent) is never charged a query cost "
+                        "(beta_0 = 0); remove the key or put an expert first",
+                        l2d_cfg_where(c, model, "query_cost", where, sizeof where));
+    }
     /* the limits the run enforces (cell_data.c), refused here before any
      * work instead of as a failed run per cell */
     if (!rc && (nagents < 2 || nagents > L2D_MAX_AGENTS))
