@@ -167,4 +167,12 @@ refused "model query_cost" 2 "^l2d run: --set agent.model.query_cost: the model 
 "$L2D" run -q "$cfg" --dry-run --set agent.model.query_cost=0
 ok $? "model query_cost = 0 is fine"
 
+# cluster-expert: z above the training rows is known from the data set's
+# info, so it is refused before any work (was a failed run per cell)
+refused "cluster-expert z > training rows" 2 \
+    "^l2d run: --set agent.expert1.z: cluster-expert: parameter 'z' = 1000 exceeds the 210 training rows \\(cell " \
+    "$L2D" run "$cfg" --db "$T_TMP/z.db" --set agent.expert1.z=1000
+test ! -e "$T_TMP/z.db"
+ok $? "cluster-expert z > training rows: no database written"
+
 finish

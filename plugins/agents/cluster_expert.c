@@ -172,6 +172,11 @@ static int clexp_create(const struct l2d_params *p, const struct l2d_host *host,
         rc = parse_clusters(reg, "reg_clusters", &s->reg, &s->nreg, err);
     if (!rc && s->z)
         rc = check_lists(s, (size_t)s->z, err);
+    /* known from the data set's info: refused when the run is planned, not
+     * when each cell fits (the same check stays in fit) */
+    if (!rc && s->z && info->n[L2D_TRAIN] && (size_t)s->z > info->n[L2D_TRAIN])
+        rc = l2d_seterr(err, L2D_EINVAL, WHO ": parameter 'z' = %lld exceeds the %zu training rows",
+                        (long long)s->z, info->n[L2D_TRAIN]);
     if (rc) {
         clexp_destroy(s);
         return rc;
