@@ -175,4 +175,9 @@ refused "cluster-expert z > training rows" 2 \
 test ! -e "$T_TMP/z.db"
 ok $? "cluster-expert z > training rows: no database written"
 
+# beta_scale * query_cost overflowing: refused before any work
+refused "beta overflow" 2 \
+    "^l2d run: --set agent.expert1.query_cost: beta = beta_scale \\* query_cost = 1e\\+308 \\* 1e\\+308 overflows \\(cell " \
+    "$L2D" run "$cfg" --db "$T_TMP/b.db" --set agent.expert1.query_cost=1e308 --set sweep.cost.beta_scale=1e308
+
 finish

@@ -3,6 +3,7 @@
 
 #include "host/cell_data.h"
 
+#include <math.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -308,8 +309,18 @@ static int preflight_costs(const struct l2d_cfg *cfg, const struct preflight *pf
     const double lcla = l2d_param_double(&pc, "lambda_cla", 1);
     const double lreg = l2d_param_double(&pc, "lambda_reg", 0);
     const int iou = !strcmp(l2d_param_str(&pc, "reg", "smooth_l1"), "iou");
+    const double bscale = l2d_param_double(&pc, "beta_scale", 1);
     l2d_params_free(&pc);
     char where[512];
+    for (size_t a = 1; a < pf->A; a++) {
+        const char *sec = l2d_cfg_agent(cfg, a), *qc = l2d_cfg_get(cfg, sec, "query_cost");
+        double q = 0;
+        if (qc && !l2d_parse_double(qc, &q) && !isfinite(bscale * q))
+            return l2d_seterr(err, L2D_EINVAL,
+                              "%s: beta = beta_scale * query_cost = %g * %g overflows (cell %s)",
+                              l2d_cfg_where(cfg, sec, "query_cost", where, sizeof where), bscale,
+                              q, cell_id);
+    }
     const char *key = NULL;
     char why[300] = "";
     for (size_t a = 0; !key && a < pf->A; a++) {
