@@ -180,4 +180,12 @@ refused "beta overflow" 2 \
     "^l2d run: --set agent.expert1.query_cost: beta = beta_scale \\* query_cost = 1e\\+308 \\* 1e\\+308 overflows \\(cell " \
     "$L2D" run "$cfg" --db "$T_TMP/b.db" --set agent.expert1.query_cost=1e308 --set sweep.cost.beta_scale=1e308
 
+# plugin-check on rho-margin (piecewise linear, subgradients): with many
+# trials some points fall within h of a kink, where the central difference
+# mixes two slopes; a gradient between the one-sided slopes is correct
+"$L2D" plugin-check --trials 100000 "$top_builddir/plugins/.libs/rho-margin.so" >"$T_TMP/out" 2>"$T_TMP/err"
+is "$?:$(cat "$T_TMP/err")" "0:" "plugin-check rho-margin, 100000 trials: ok"
+like "$(cat "$T_TMP/out")" "5 agents, 100000 trials: .*: ok \\([0-9]+ coordinates next to a kink: a subgradient\\)$" \
+    "plugin-check rho-margin: the kinks are counted"
+
 finish

@@ -221,8 +221,11 @@ int l2d_cmd_plugin_check(int argc, char **argv)
                     failed = 1;
                 } else {
                     printf("%s: %s: gradient vs finite differences, %zu agents, %d trials: "
-                           "max abs err %.3g, max rel err %.3g: ok\n",
+                           "max abs err %.3g, max rel err %.3g: ok",
                            file, d->name, A, gc.trials, gc.max_abs_err, gc.max_rel_err);
+                    if (gc.kinks)
+                        printf(" (%d coordinates next to a kink: a subgradient)", gc.kinks);
+                    putchar('\n');
                 }
             }
             ops->destroy(state);

@@ -13,6 +13,8 @@ struct l2d_gradcheck {
     double max_rel_err;  /* max |g - fd| / max(|g|, |fd|) (0 where both are 0) */
     double worst_loss;   /* the loss at the point of the worst coordinate */
     int failures;        /* trials with a coordinate where |g - fd| > 1e-5 + 1e-4 |fd| */
+    int kinks;           /* coordinates left out: a kink within h, g between the
+                          * one-sided slopes (a subgradient) */
     char worst[256];     /* the worst coordinate (relative to its tolerance), one line */
 };
 
