@@ -188,4 +188,14 @@ is "$?:$(cat "$T_TMP/err")" "0:" "plugin-check rho-margin, 100000 trials: ok"
 like "$(cat "$T_TMP/out")" "5 agents, 100000 trials: .*: ok \\([0-9]+ coordinates next to a kink: a subgradient\\)$" \
     "plugin-check rho-margin: the kinks are counted"
 
+# a filter threshold that underflows (1e-400) is a number (0), not refused
+"$L2D" run -q "$cfg" --dry-run --set agent.expert1.plugin=network --unset agent.expert1.z \
+    --unset agent.expert1.cls_clusters --unset agent.expert1.reg_clusters \
+    --set "agent.expert1.filter=x0 > -1e-400" 2>"$T_TMP/err"
+is "$?:$(cat "$T_TMP/err")" "0:" "network filter 'x0 > -1e-400' is accepted"
+"$L2D" run -q "$cfg" --dry-run --set agent.expert1.plugin=network --unset agent.expert1.z \
+    --unset agent.expert1.cls_clusters --unset agent.expert1.reg_clusters \
+    --set "agent.expert1.filter=x0 > 1e400" 2>"$T_TMP/err"
+like "$?:$(cat "$T_TMP/err")" "^2:.*'1e400' is not a number" "network filter 'x0 > 1e400' is refused"
+
 finish

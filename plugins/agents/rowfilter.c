@@ -88,7 +88,8 @@ static int parse_cond(const char *item, const struct l2d_dataset_info *info, con
     double value = strtod(v, &end);
     while (end && isspace((unsigned char)*end))
         end++;
-    if (v == end || *end || errno == ERANGE || !isfinite(value))
+    /* ERANGE on underflow leaves a tiny finite number: only overflow is refused */
+    if (v == end || *end || (errno == ERANGE && fabs(value) > 1) || !isfinite(value))
         return l2d_seterr(err, L2D_EINVAL, "%s: parameter '%s': '%.100s': '%.40s' is not a number",
                           who, key, item, v);
     size_t feat;
