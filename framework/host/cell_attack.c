@@ -165,7 +165,8 @@ int l2d_eval_under_attacks(const struct l2d_cfg *cfg, const struct l2d_registry 
         struct l2d_metric_list l = {0};
         if (!rc) rc = l2d_rejector_alloc(rej, &adv, A, alloc, NULL, err);
         if (!rc) rc = l2d_eval_alloc(&in, alloc, "", &l, err);
-        const char *lab = jobs[j].label;
+        char lab[160]; /* a copy: on failure l2d_cell_result_keep frees the label */
+        snprintf(lab, sizeof lab, "%s", jobs[j].label);
         if (!rc) {
             char *label = jobs[j].label;
             jobs[j].label = NULL; /* r owns it now */
