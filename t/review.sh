@@ -198,4 +198,14 @@ is "$?:$(cat "$T_TMP/err")" "0:" "network filter 'x0 > -1e-400' is accepted"
     --set "agent.expert1.filter=x0 > 1e400" 2>"$T_TMP/err"
 like "$?:$(cat "$T_TMP/err")" "^2:.*'1e400' is not a number" "network filter 'x0 > 1e400' is refused"
 
+# agent names of at most 64 characters: a longer one could not be targeted
+# by name ([eval] said there was no such agent) and its label was cut
+long=$(printf "%065d" 0 | tr 0 a)
+sed "s/^\[agent.expert1\]\$/[agent.$long]/" "$cfg" >"$T_TMP/long.ini"
+refused "agent name of 65 characters" 2 "^l2d run: $T_TMP/long.ini:[0-9]+: \\[agent.$long\\]: agent name longer than 64 characters" \
+    "$L2D" run "$T_TMP/long.ini" --dry-run
+sed "s/^\[agent.expert1\]\$/[agent.$(printf "%064d" 0 | tr 0 a)]/" "$cfg" >"$T_TMP/long64.ini"
+"$L2D" run -q "$T_TMP/long64.ini" --dry-run --set "eval.attacks=targeted:$(printf "%064d" 0 | tr 0 a)"
+ok $? "an agent name of 64 characters can be targeted"
+
 finish

@@ -13,6 +13,14 @@
 #include "host/params.h"
 
 #define WHERE_MAX 256
+#define L2D_AGENT_NAME_MAX 64
+
+static long find_section(const struct l2d_cfg *c, const char *name)
+{
+    for (size_t s = 0; s < c->nsec; s++)
+        if (!strcmp(c->secs[s].name, name)) return (long)s;
+    return -1;
+}
 
 static const char known_sections[] =
     "experiment, dataset, agent.NAME, cost, rejector, train, attack, eval, sweep, method.NAME";
@@ -190,6 +198,19 @@ static int check_cell(const struct l2d_cfg *c, l2d_schema_resolver resolve, void
      * only checked when present: not every experiment attacks) */
     for (size_t k = 0; !rc && k < sizeof fixed / sizeof *fixed; k++)
         if (!l2d_cfg_has_section(c, fixed[k])) rc = check_section(c, fixed[k], resolve, self, err);
+    /* agent names go into fixed buffers ("targeted:NAME" labels, the
+     * [eval] check): a longer one could not be targeted by name, and its
+     * label was cut in the database */
+    for (size_t a = 0; !rc && a < nagents; a++) {
+        const char *sec = l2d_cfg_agent(c, a);
+        long s = find_section(c, sec);
+        if (strlen(sec + 6) > L2D_AGENT_NAME_MAX) {
+            char where[WHERE_MAX];
+            rc = l2d_seterr(err, L2D_EINVAL, "%s: agent name longer than %d characters",
+                            l2d_origin_format(&c->secs[s].at, where, sizeof where),
+                            L2D_AGENT_NAME_MAX);
+        }
+    }
     /* beta_0 = 0 (MATH.md section 2): the model's query_cost would be
      * ignored, silently */
     const char *model = nagents ? l2d_cfg_agent(c, 0) : NULL;
