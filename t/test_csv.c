@@ -631,6 +631,22 @@ static void test_rules(void)
                !strcmp(r.info.class_names[1], "6") && near(r.raw[2], 4, 1e-6),
            "header = false: columns named 1 2 3: %s", rc ? err.msg : "ok");
     close_all(st, &r);
+    rc = open_all((const char *[]){P("excel.csv"), "class=cls", "decimal=,", "na_values=-999",
+                                   "missing=mean", NULL},
+                  &st, &r, &err);
+    tap_ok(rc == 0 && r.n == 3 && r.info.dim == 2 && near(r.raw[0], 1.5, 1e-6) &&
+               near(r.raw[1], 2, 1e-6) && near(r.raw[2], 2.5, 1e-6) && near(r.raw[3], 3, 1e-6) &&
+               near(r.raw[4], 3, 1e-6) && near(r.raw[5], 4, 1e-6) && r.y[1] == 1,
+           "Excel: sep=; line, decimal ',', -999 in na_values, ';;;;' lines skipped: %s",
+           rc ? err.msg : "ok");
+    close_all(st, &r);
+    rc = open_all((const char *[]){P("excel.csv"), "class=cls", NULL}, &st, &r, &err);
+    tap_ok(rc == 0 && r.n == 3 && r.info.dim == 1 && !strcmp(r.info.feature_names[0], "b") &&
+               strstr(log_all, "not features: a (no numbers), unnamed_4 (no name)"),
+           "decimal '.': '1,5' is text, so a is left out: %s", rc ? err.msg : "ok");
+    close_all(st, &r);
+    bad((const char *[]){P("small.csv"), "decimal=,", NULL},
+        "small.csv: decimal = ',' needs another delimiter", "decimal and delimiter both ','");
     rc = open_all((const char *[]){P("cr.csv"), "class=c", NULL}, &st, &r, &err);
     tap_ok(rc == 0 && r.n == 2 && r.info.dim == 2, "CR line ends: %s", rc ? err.msg : "ok");
     close_all(st, &r);
@@ -664,6 +680,8 @@ static void test_bad_files(void)
         "bad delimiter");
     bad((const char *[]){P("small.csv"), "delimiter=\"", NULL}, "csv: delimiter = '\"'",
         "quote as delimiter");
+    bad((const char *[]){P("small.csv"), "decimal=;", NULL}, "csv: decimal = ';': '.' or ','",
+        "bad decimal");
     bad((const char *[]){P("binary.csv"), NULL}, "binary.csv:3: NUL byte: not a text CSV file",
         "NUL bytes");
     bad((const char *[]){P("control.csv"), NULL},
@@ -773,7 +791,7 @@ static void test_california(void)
 int main(void)
 {
     (void)tap_skip_all;
-    tap_plan(1 + 10 + 6 + 4 + 18 + 9 + 7 + 28 + 18 + 10);
+    tap_plan(1 + 10 + 6 + 4 + 18 + 9 + 7 + 31 + 19 + 10);
     desc = l2d_plugin_entry(0);
     tap_ok(desc && desc->magic == L2D_PLUGIN_MAGIC && desc->kind == L2D_KIND_DATASET &&
                !strcmp(desc->name, "csv") && l2d_plugin_entry(1) == NULL,

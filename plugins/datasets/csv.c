@@ -2,11 +2,12 @@
  *
  * Reading (csv_parse.h): RFC 4180 quoting (a quoted field may hold the
  * delimiter, "" and line ends; a quoted number is a number), `delimiter`
- * comma, semicolon, tab, pipe or whitespace; blanks around unquoted fields
- * are trimmed; the first line names the columns unless header = false
- * (columns "1", "2", ...). A nameless header field (a pandas index, a
- * trailing delimiter) gives a column "unnamed_<n>" that is never picked as
- * a feature by default.
+ * comma, semicolon, tab, pipe or whitespace (an Excel "sep=;" first line
+ * also sets it), `decimal` '.' or ','; blanks around unquoted fields are
+ * trimmed; a line of delimiters only is blank; the first line names the
+ * columns unless header = false (columns "1", "2", ...). A nameless header
+ * field (a pandas index, a trailing delimiter) gives a column "unnamed_<n>"
+ * that is never picked as a feature by default.
  *
  * Columns: `class` names the class column, `target` the regression target
  * column(s) (comma list, times target_scale), `features` the feature
@@ -68,6 +69,8 @@ static const struct l2d_param_spec csv_params[] = {
     {"features", L2D_PARAM_STRING, "", 0, 0, NULL,
      "feature columns, comma list (empty: every other column with numbers; text-only and "
      "nameless columns are left out)"},
+    {"decimal", L2D_PARAM_STRING, ".", 0, 0, NULL,
+     "decimal mark of the numbers: '.' or ',' (3,5; then the delimiter cannot be ',')"},
     {"na_values", L2D_PARAM_STRING, "NA,N/A,NaN,nan,null,NULL,?", 0, 0, NULL,
      "comma list of values that mean missing, besides an empty field"},
     {"missing", L2D_PARAM_ENUM, "drop", 0, 0, "drop|mean|error",
@@ -158,7 +161,9 @@ static int resolve_path(const char *path, const char *data_dir, char *out, size_
 struct ctx {
     const struct csv_file *f;
     char **na; /* na_values, trimmed */
+    size_t *na_len;
     size_t n_na;
+    char decimal; /* '.' or ',' */
 };
 
 enum kind { K_MISSING, K_NUMBER, K_NONFINITE, K_TEXT };
@@ -169,12 +174,21 @@ static enum kind cell_kind(const struct ctx *cx, size_t r, size_t c, double *v)
     const char *s = csv_cell(cx->f, r, c);
     while (*s == ' ' || *s == '\t') s++;
     if (!*s) return K_MISSING;
-    int k = csv_number(s, v);
-    if (k == 0) return K_NUMBER;
     size_t n = strlen(s);
     while (n > 0 && (s[n - 1] == ' ' || s[n - 1] == '\t')) n--;
-    for (size_t i = 0; i < cx->n_na; i++)
-        if (strlen(cx->na[i]) == n && !memcmp(s, cx->na[i], n)) return K_MISSING;
+    for (size_t i = 0; i < cx->n_na; i++) /* before numbers: na_values may hold -999 */
+        if (cx->na_len[i] == n && !memcmp(s, cx->na[i], n)) return K_MISSING;
+    int k;
+    char tmp[64];
+    if (cx->decimal == ',' && n < sizeof tmp && memchr(s, ',', n)) {
+        memcpy(tmp, s, n);
+        tmp[n] = '\0';
+        for (char *q = tmp; (q = strchr(q, ',')); q++) *q = '.';
+        k = csv_number(tmp, v);
+    } else {
+        k = csv_number(s, v);
+    }
+    if (k == 0) return K_NUMBER;
     return k > 0 ? K_NONFINITE : K_TEXT;
 }
 
@@ -699,18 +713,19 @@ static int parse_delimiter(const char *s, char *out, struct l2d_error *err)
 }
 
 /* na_values: a comma list, each value trimmed; empty ones are skipped. */
-static int parse_na(const char *list, char **buf, char ***na, size_t *n, struct l2d_error *err)
+static int parse_na(const char *list, char **buf, struct ctx *cx, struct l2d_error *err)
 {
-    *n = 0;
+    cx->n_na = 0;
     *buf = strdup(list);
-    *na = malloc((strlen(list) / 2 + 1) * sizeof **na);
-    if (!*buf || !*na) return l2d_seterr(err, L2D_ENOMEM, "csv: out of memory");
+    cx->na = malloc((strlen(list) / 2 + 1) * sizeof *cx->na);
+    cx->na_len = malloc((strlen(list) / 2 + 1) * sizeof *cx->na_len);
+    if (!*buf || !cx->na || !cx->na_len) return l2d_seterr(err, L2D_ENOMEM, "csv: out of memory");
     char *save = NULL;
     for (char *tok = strtok_r(*buf, ",", &save); tok; tok = strtok_r(NULL, ",", &save)) {
         while (*tok == ' ' || *tok == '\t') tok++;
         char *e = tok + strlen(tok);
         while (e > tok && (e[-1] == ' ' || e[-1] == '\t')) *--e = '\0';
-        if (*tok) (*na)[(*n)++] = tok;
+        if (*tok) cx->na_len[cx->n_na] = (size_t)(e - tok), cx->na[cx->n_na++] = tok;
     }
     return 0;
 }
@@ -747,6 +762,10 @@ static int csv_open(const struct l2d_params *p, const struct l2d_host *host, voi
     struct csv_options opt = {',', !l2d_param_int(p, "header", 1)};
     int rc = parse_delimiter(l2d_param_str(p, "delimiter", ","), &opt.delim, err);
     if (rc) return rc;
+    const char *dec_s = l2d_param_str(p, "decimal", ".");
+    char decimal = dec_s[0];
+    if (!((decimal == '.' || decimal == ',') && !dec_s[1]))
+        return l2d_seterr(err, L2D_EINVAL, "csv: decimal = '%s': '.' or ','", dec_s);
 
     char full[4096];
     rc = resolve_path(path, host ? host->data_dir : NULL, full, sizeof full, err);
@@ -757,14 +776,21 @@ static int csv_open(const struct l2d_params *p, const struct l2d_host *host, voi
         csv_free(&f);
         return rc;
     }
-    struct ctx cx = {&f, NULL, 0};
+    if (decimal == ',' && f.delim == ',') {
+        rc = l2d_seterr(err, L2D_EINVAL,
+                        "%s: decimal = ',' needs another delimiter (semicolon, tab, ...)",
+                        f.label);
+        csv_free(&f);
+        return rc;
+    }
+    struct ctx cx = {&f, NULL, NULL, 0, decimal};
     char *na_buf = NULL;
     struct plan pl = {0};
     struct csvds *s = calloc(1, sizeof *s);
     char **class_names = NULL;
     unsigned n_classes = 0;
     if (!s) rc = l2d_seterr(err, L2D_ENOMEM, "csv: out of memory");
-    if (!rc) rc = parse_na(l2d_param_str(p, "na_values", ""), &na_buf, &cx.na, &cx.n_na, err);
+    if (!rc) rc = parse_na(l2d_param_str(p, "na_values", ""), &na_buf, &cx, err);
     if (!rc) rc = choose_columns(&cx, p, &pl, err);
     if (!rc && pl.class_col >= 0) {
         pl.cls = malloc(f.n_rows * sizeof *pl.cls);
@@ -809,6 +835,7 @@ static int csv_open(const struct l2d_params *p, const struct l2d_host *host, voi
     if (class_names) free_strings(class_names, n_classes);
     plan_free(&pl);
     free(cx.na);
+    free(cx.na_len);
     free(na_buf);
     csv_free(&f);
     if (rc) {

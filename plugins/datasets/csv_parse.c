@@ -245,15 +245,16 @@ static int take_header(struct pstate *s, struct csv_file *f, const struct csv_op
                                   "%s:%zu: column '%s' appears twice (columns %zu and %zu)",
                                   f->label, lineno, f->names[c], d + 1, c + 1);
     if (nf == 1) {
-        static const char cand[] = {';', '\t', '|', ','};
+        static const char cand[] = {';', '\t', '|', ',', ' '};
         for (size_t k = 0; k < sizeof cand; k++)
             if (cand[k] != s->delim && strchr(f->names[0], cand[k])) {
                 const char *dn = delim_name(s->delim);
                 return l2d_seterr(err, L2D_EINVAL,
                                   "%s:%zu: the header is one column '%s': is the delimiter "
-                                  "'%s'? (it is set to %s; see the delimiter parameter)",
+                                  "%s? (it is set to %s; see the delimiter parameter)",
                                   f->label, lineno, f->names[0],
-                                  cand[k] == '\t' ? "\\t" : (char[]){cand[k], 0},
+                                  cand[k] == '\t' ? "tab" : cand[k] == ' ' ? "whitespace"
+                                  : cand[k] == ';' ? "';'" : cand[k] == '|' ? "'|'" : "','",
                                   dn ? dn : "another character");
             }
     }
@@ -304,13 +305,23 @@ int csv_parse(char *buf, size_t len, const char *label, const struct csv_options
     if (rc) return rc;
     struct pstate s = {f->label, buf, buf + len, 1, o->delim ? o->delim : ',', NULL, 0, 0};
     if (len >= 3 && !memcmp(buf, "\xef\xbb\xbf", 3)) s.p += 3; /* UTF-8 byte order mark */
+    /* Excel's "sep=;" first line names the delimiter */
+    if (s.end - s.p >= 5 && !memcmp(s.p, "sep=", 4) && s.p[4] != '"' && s.p[4] != '\n' &&
+        s.p[4] != '\r' && (s.end - s.p == 5 || s.p[5] == '\n' || s.p[5] == '\r')) {
+        s.delim = s.p[4] == ' ' ? CSV_WHITESPACE : s.p[4];
+        s.p = s.end - s.p == 5 ? s.end : past_eol(&s, s.p + 5, s.p[5]);
+    }
 
     /* records <= line ends + 1, so the cells fit in (line ends + 1) rows */
     size_t max_rows = 1;
     for (size_t i = 0; i < len; i++)
         max_rows += buf[i] == '\n' || (buf[i] == '\r' && !(i + 1 < len && buf[i + 1] == '\n'));
+    f->delim = s.delim;
     size_t lineno;
     while (!rc && !(rc = next_record(&s, &lineno, err))) {
+        size_t filled = 0;
+        for (size_t c = 0; c < s.nf; c++) filled += s.fv[c][0] != '\0';
+        if (!filled) continue; /* a line of delimiters only, like ";;;;": a blank line */
         if (!f->names) {
             if ((rc = take_header(&s, f, o, lineno, err))) break;
             if (f->n_cols > SIZE_MAX / sizeof(char *) / max_rows) {
@@ -326,9 +337,9 @@ int csv_parse(char *buf, size_t len, const char *label, const struct csv_options
             if (!o->no_header) continue;
         }
         if (s.nf != f->n_cols) {
-            rc = l2d_seterr(err, L2D_EINVAL, "%s:%zu: %zu field%s, header has %zu%s", f->label,
-                            lineno, s.nf, s.nf == 1 ? "" : "s", f->n_cols,
-                            o->no_header ? " (the first line)" : "");
+            rc = l2d_seterr(err, L2D_EINVAL, "%s:%zu: %zu field%s, %s has %zu", f->label,
+                            lineno, s.nf, s.nf == 1 ? "" : "s",
+                            o->no_header ? "the first line" : "header", f->n_cols);
             break;
         }
         memcpy(f->cells + f->n_rows * f->n_cols, s.fv, s.nf * sizeof *s.fv);

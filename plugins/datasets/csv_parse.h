@@ -4,7 +4,8 @@
  * in double quotes may hold the delimiter, line ends and "" for a quote;
  * blanks around a field, outside its quotes, are trimmed. The first record
  * names the columns, unless header is off (columns are then named "1",
- * "2", ...). Errors name file:line, the line being the physical line where
+ * "2", ...). A line of delimiters only (";;;") counts as blank; an Excel
+ * "sep=;" first line sets the delimiter. Errors name file:line, the line being the physical line where
  * the record starts (or where the error is, inside a record). */
 #ifndef L2D_CSV_PARSE_H
 #define L2D_CSV_PARSE_H
@@ -29,6 +30,7 @@ struct csv_file {
     char **cells;  /* [n_rows * n_cols], row-major; "" for an empty field */
     size_t *line;  /* [n_rows] line number of each row in the file (from 1) */
     size_t header_line;
+    char delim;    /* the delimiter used (a "sep=" line may have set it) */
     char *names_buf;
 };
 

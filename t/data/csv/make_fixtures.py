@@ -56,3 +56,5 @@ with gzip.GzipFile(fileobj=buf, mode='wb', mtime=0, filename='') as g:
 w('gzip.csv', buf.getvalue())
 w('blank.csv', '\n  \n\r\n')
 w('onecol.csv', 'a;b;c\n1;2;3\n')
+# Excel: a "sep=;" line, decimal commas, a trailing ';', lines of ';' only
+w('excel.csv', 'sep=;\r\na;b;cls;\r\n"1,5";2;x;\r\n;;;;\r\n2,5;-999;y;\r\n3,0;4;x;\r\n;;;;\r\n')
