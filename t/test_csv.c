@@ -678,6 +678,9 @@ static void test_bad_files(void)
         "wrong delimiter (tab)");
     bad((const char *[]){P("small.csv"), "delimiter=ab", NULL}, "csv: delimiter = 'ab'",
         "bad delimiter");
+    bad((const char *[]){P("small.csv"), "delimiter=", NULL},
+        "csv: delimiter is empty (in an INI file a bare ';' or '#' starts a comment",
+        "empty delimiter");
     bad((const char *[]){P("small.csv"), "delimiter=\"", NULL}, "csv: delimiter = '\"'",
         "quote as delimiter");
     bad((const char *[]){P("small.csv"), "decimal=;", NULL}, "csv: decimal = ';': '.' or ','",
@@ -791,7 +794,7 @@ static void test_california(void)
 int main(void)
 {
     (void)tap_skip_all;
-    tap_plan(1 + 10 + 6 + 4 + 18 + 9 + 7 + 31 + 19 + 10);
+    tap_plan(1 + 10 + 6 + 4 + 18 + 9 + 7 + 31 + 20 + 10);
     desc = l2d_plugin_entry(0);
     tap_ok(desc && desc->magic == L2D_PLUGIN_MAGIC && desc->kind == L2D_KIND_DATASET &&
                !strcmp(desc->name, "csv") && l2d_plugin_entry(1) == NULL,

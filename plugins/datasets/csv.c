@@ -692,6 +692,10 @@ static void fill_table(const struct ctx *cx, const struct plan *pl, double scale
 /* The delimiter parameter as a byte (CSV_WHITESPACE for runs of blanks). */
 static int parse_delimiter(const char *s, char *out, struct l2d_error *err)
 {
+    if (!*s)
+        return l2d_seterr(err, L2D_EINVAL,
+                          "csv: delimiter is empty (in an INI file a bare ';' or '#' starts a "
+                          "comment: write semicolon, or quote it: \";\")");
     static const struct {
         const char *name;
         char d;
