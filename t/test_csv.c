@@ -647,6 +647,12 @@ static void test_rules(void)
     close_all(st, &r);
     bad((const char *[]){P("small.csv"), "decimal=,", NULL},
         "small.csv: decimal = ',' needs another delimiter", "decimal and delimiter both ','");
+    rc = open_all((const char *[]){P("spaced.csv"), "class=cls", "features=y,x", NULL}, &st, &r,
+                  &err);
+    tap_ok(rc == 0 && r.info.dim == 2 && !strcmp(r.info.feature_names[1], " x ") &&
+               near(r.raw[0], 2, 1e-6) && near(r.raw[1], 1, 1e-6),
+           "listed names match quoted names with blanks (\" x \"): %s", rc ? err.msg : "ok");
+    close_all(st, &r);
     rc = open_all((const char *[]){P("cr.csv"), "class=c", NULL}, &st, &r, &err);
     tap_ok(rc == 0 && r.n == 2 && r.info.dim == 2, "CR line ends: %s", rc ? err.msg : "ok");
     close_all(st, &r);
@@ -794,7 +800,7 @@ static void test_california(void)
 int main(void)
 {
     (void)tap_skip_all;
-    tap_plan(1 + 10 + 6 + 4 + 18 + 9 + 7 + 31 + 20 + 10);
+    tap_plan(1 + 10 + 6 + 4 + 18 + 9 + 7 + 32 + 20 + 10);
     desc = l2d_plugin_entry(0);
     tap_ok(desc && desc->magic == L2D_PLUGIN_MAGIC && desc->kind == L2D_KIND_DATASET &&
                !strcmp(desc->name, "csv") && l2d_plugin_entry(1) == NULL,

@@ -46,7 +46,20 @@ long csv_column(const struct csv_file *f, const char *name)
 {
     for (size_t c = 0; c < f->n_cols; c++)
         if (!strcmp(f->names[c], name)) return (long)c;
-    return -1;
+    /* a quoted name keeps its blanks (" a "); a listed name has none */
+    size_t n = strlen(name);
+    long hit = -1;
+    for (size_t c = 0; c < f->n_cols; c++) {
+        const char *s = f->names[c];
+        while (blank(*s)) s++;
+        size_t m = strlen(s);
+        while (m > 0 && blank(s[m - 1])) m--;
+        if (m == n && !memcmp(s, name, n)) {
+            if (hit >= 0) return -1; /* ambiguous */
+            hit = (long)c;
+        }
+    }
+    return hit;
 }
 
 /* ---- records ---------------------------------------------------------------- */

@@ -52,6 +52,7 @@ static inline const char *csv_cell(const struct csv_file *f, size_t row, size_t 
 /* A whole field (blanks around it allowed) as a number: 0 finite, 1 a
  * number but not finite (nan, inf), -1 not a number. */
 int csv_number(const char *s, double *out);
-/* Index of the column named `name`, or -1. */
+/* Index of the column named `name` (or, failing that, of the one column
+ * whose name is `name` with blanks around it), or -1. */
 long csv_column(const struct csv_file *f, const char *name);
 #endif

@@ -58,3 +58,5 @@ w('blank.csv', '\n  \n\r\n')
 w('onecol.csv', 'a;b;c\n1;2;3\n')
 # Excel: a "sep=;" line, decimal commas, a trailing ';', lines of ';' only
 w('excel.csv', 'sep=;\r\na;b;cls;\r\n"1,5";2;x;\r\n;;;;\r\n2,5;-999;y;\r\n3,0;4;x;\r\n;;;;\r\n')
+# quoted names with blanks inside the quotes
+w('spaced.csv', '" x ", "y" ,cls\n1,2,a\n3,4,b\n')
