@@ -355,6 +355,11 @@ static void test_parser(void)
            "nameless columns (index, trailing comma) are unnamed_1, unnamed_5: %s",
            rc ? err.msg : "ok");
     csv_free(&f);
+    rc = csv_load(FIX "trailing.csv", "tr.csv", &f, &err);
+    tap_ok(rc == 0 && f.n_cols == 2 && f.n_rows == 2 &&
+               cells_are(&f, 1, (const char *[]){"3", "4"}),
+           "empty fields past the last column are ignored: %s", rc ? err.msg : "ok");
+    csv_free(&f);
     rc = csv_load(FIX "pandas.csv", "p.csv", &f, &err);
     tap_ok(rc == 0 && !strcmp(f.names[1], "1") && f.n_rows == 2,
            "column numbers as names (pandas' 0,1,2,...) are a header: %s", rc ? err.msg : "ok");
@@ -671,6 +676,10 @@ static void test_bad_files(void)
         "line numbers count the lines inside quotes");
     bad((const char *[]){P("quoted_ragged.csv"), NULL}, "quoted_ragged.csv:4: 2 fields, header has 3",
         "ragged row after a two-line record");
+    bad((const char *[]){P("rownames.csv"), NULL},
+        "rownames.csv:2: 3 fields, header has 2 (row names? the header has no name for the "
+        "first column)",
+        "R row names");
     bad((const char *[]){P("unclosed.csv"), NULL},
         "unclosed.csv:3: field 2: the quote opened here is never closed", "unclosed quote");
     bad((const char *[]){P("afterquote.csv"), NULL}, "afterquote.csv:3: field 2: 'x' after the "
@@ -800,7 +809,7 @@ static void test_california(void)
 int main(void)
 {
     (void)tap_skip_all;
-    tap_plan(1 + 10 + 6 + 4 + 18 + 9 + 7 + 32 + 20 + 10);
+    tap_plan(1 + 10 + 6 + 4 + 18 + 10 + 7 + 32 + 21 + 10);
     desc = l2d_plugin_entry(0);
     tap_ok(desc && desc->magic == L2D_PLUGIN_MAGIC && desc->kind == L2D_KIND_DATASET &&
                !strcmp(desc->name, "csv") && l2d_plugin_entry(1) == NULL,

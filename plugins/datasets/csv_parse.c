@@ -349,10 +349,15 @@ int csv_parse(char *buf, size_t len, const char *label, const struct csv_options
             }
             if (!o->no_header) continue;
         }
+        /* empty fields past the last column: a trailing delimiter on data lines */
+        while (s.nf > f->n_cols && !s.fv[s.nf - 1][0]) s.nf--;
         if (s.nf != f->n_cols) {
-            rc = l2d_seterr(err, L2D_EINVAL, "%s:%zu: %zu field%s, %s has %zu", f->label,
+            rc = l2d_seterr(err, L2D_EINVAL, "%s:%zu: %zu field%s, %s has %zu%s", f->label,
                             lineno, s.nf, s.nf == 1 ? "" : "s",
-                            o->no_header ? "the first line" : "header", f->n_cols);
+                            o->no_header ? "the first line" : "header", f->n_cols,
+                            s.nf == f->n_cols + 1 && f->n_rows == 0 && !o->no_header
+                                ? " (row names? the header has no name for the first column)"
+                                : "");
             break;
         }
         memcpy(f->cells + f->n_rows * f->n_cols, s.fv, s.nf * sizeof *s.fv);

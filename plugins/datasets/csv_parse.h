@@ -4,7 +4,8 @@
  * in double quotes may hold the delimiter, line ends and "" for a quote;
  * blanks around a field, outside its quotes, are trimmed. The first record
  * names the columns, unless header is off (columns are then named "1",
- * "2", ...). A line of delimiters only (";;;") counts as blank; an Excel
+ * "2", ...). A line of delimiters only (";;;") counts as blank, empty
+ * fields past the header's last column are ignored; an Excel
  * "sep=;" first line sets the delimiter. Errors name file:line, the line being the physical line where
  * the record starts (or where the error is, inside a record). */
 #ifndef L2D_CSV_PARSE_H

@@ -60,3 +60,6 @@ w('onecol.csv', 'a;b;c\n1;2;3\n')
 w('excel.csv', 'sep=;\r\na;b;cls;\r\n"1,5";2;x;\r\n;;;;\r\n2,5;-999;y;\r\n3,0;4;x;\r\n;;;;\r\n')
 # quoted names with blanks inside the quotes
 w('spaced.csv', '" x ", "y" ,cls\n1,2,a\n3,4,b\n')
+# trailing delimiters on data lines only; R's row names (one name short)
+w('trailing.csv', 'a,b\n1,2,\n3,4,,\n')
+w('rownames.csv', 'a,b\nr1,1,2\nr2,3,4\n')
