@@ -1,0 +1,7 @@
+# bench/bench.mk: benchmarks, built by `make` but not run by `make check`.
+# bench/run.sh times one SARD epoch in l2d (bench/sard_epoch) and PyTorch
+# (bench/sard_epoch.py) on the same two CPU cores; see bench/README.md.
+noinst_PROGRAMS = bench/sard_epoch
+bench_sard_epoch_SOURCES = bench/sard_epoch.c
+bench_sard_epoch_LDADD = framework/libl2d.la
+EXTRA_DIST += bench/sard_epoch.py bench/run.sh bench/pack.sh bench/README.md
