@@ -1,10 +1,17 @@
 /* Multi-layer perceptron on the CPU: Linear layers with ReLU between them,
- * GEMMs through OpenBLAS.
+ * GEMMs through OpenBLAS, or for small models (every width <= SMALL_DIM,
+ * e.g. a rejector 8 -> 8 -> 16 -> 4) on CPUs with AVX2 and FMA, row by row
+ * through all layers with short vector loops: there OpenBLAS's per-call
+ * overhead and its separate passes for bias, ReLU and masks cost more than
+ * the arithmetic.
  *
  * Repeatability: every reduction is either a GEMM or a serial loop, so a
  * given seed gives the same bits run after run as long as OpenBLAS uses the
  * same number of threads (its GEMM partitioning depends on it). Threading is
  * left to the caller (OPENBLAS_NUM_THREADS or openblas_set_num_threads()).
+ * The small path's parameter gradient is summed in fixed blocks of rows
+ * (float within a block, double across blocks, in block order), so its bits
+ * do not depend on the thread count.
  *
  * Parameter layout, per layer l: W[dims[l+1]][dims[l]] row-major, then
  * b[dims[l+1]]. Activations act[l] hold layer inputs after ReLU, which is
@@ -134,6 +141,215 @@ static int grow(struct l2d_mlp *m, size_t B, struct l2d_error *err)
     return 0;
 }
 
+/* ---- small models: row by row, all layers at once ------------------------ */
+
+/* Taken where the CPU has AVX2 and FMA (checked once at run time; the GEMM
+ * path serves the rest), for models no wider than SMALL_DIM. */
+#define SMALL_DIM 64       /* widest layer */
+#define SMALL_LAYERS 16    /* most layers */
+#define SMALL_PARAMS 8192  /* most parameters (stack scratch) */
+#define SMALL_BLOCK 256    /* rows per float partial sum of the gradient */
+
+#if defined(__GNUC__) && (defined(__x86_64__) || defined(__i386__))
+#define SMALL_TARGET __attribute__((target("avx2,fma")))
+#define SMALL_INLINE static inline __attribute__((always_inline, target("avx2,fma")))
+
+/* Unaligned, aliasing-safe float vectors. */
+typedef float v8f __attribute__((vector_size(32), aligned(4), may_alias));
+typedef float v4f __attribute__((vector_size(16), aligned(4), may_alias));
+typedef int v8i __attribute__((vector_size(32), aligned(4), may_alias));
+typedef int v4i __attribute__((vector_size(16), aligned(4), may_alias));
+
+/* Per-call view of the layers: no offset walks per row. */
+struct small_net {
+    size_t L, K[SMALL_LAYERS], N[SMALL_LAYERS], goff[SMALL_LAYERS];
+    const float *W[SMALL_LAYERS], *b[SMALL_LAYERS], *Wt[SMALL_LAYERS];
+    float *act[SMALL_LAYERS + 1];
+};
+
+static int small_cpu(void)
+{
+    static int have = -1;
+    if (have < 0) {
+        __builtin_cpu_init();
+        have = __builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma");
+    }
+    return have;
+}
+
+static int is_small(const struct l2d_mlp *m)
+{
+    return m->n_layers <= SMALL_LAYERS && max_dim(m) <= SMALL_DIM &&
+           m->n_params <= SMALL_PARAMS && small_cpu();
+}
+
+static void small_net_init(struct small_net *s, struct l2d_mlp *m)
+{
+    s->L = m->n_layers;
+    for (size_t l = 0; l < s->L; l++) {
+        s->K[l] = m->dims[l];
+        s->N[l] = m->dims[l + 1];
+        s->goff[l] = layer_offset(m, l);
+        s->W[l] = m->params + s->goff[l];
+        s->b[l] = s->W[l] + s->K[l] * s->N[l];
+        s->Wt[l] = NULL;
+    }
+    for (size_t l = 0; l <= s->L; l++) s->act[l] = m->act[l];
+}
+
+/* z[N] = b + sum_k a[k] Wt[k][.], then ReLU when relu != 0 (z < 0 -> 0, so
+ * a NaN passes through to the finiteness check). */
+SMALL_INLINE void small_affine(const float *a, size_t K, const float *Wt, const float *b,
+                               size_t N, int relu, float *z)
+{
+    size_t n = 0;
+    for (; n + 8 <= N; n += 8) {
+        v8f acc = *(const v8f *)(b + n);
+        for (size_t k = 0; k < K; k++) acc += a[k] * *(const v8f *)(Wt + k * N + n);
+        if (relu) acc = (v8f)((v8i)acc & ~(acc < 0.0f));
+        *(v8f *)(z + n) = acc;
+    }
+    for (; n + 4 <= N; n += 4) {
+        v4f acc = *(const v4f *)(b + n);
+        for (size_t k = 0; k < K; k++) acc += a[k] * *(const v4f *)(Wt + k * N + n);
+        if (relu) acc = (v4f)((v4i)acc & ~(acc < 0.0f));
+        *(v4f *)(z + n) = acc;
+    }
+    for (; n < N; n++) {
+        float acc = b[n];
+        for (size_t k = 0; k < K; k++) acc += a[k] * Wt[k * N + n];
+        if (relu && acc < 0.0f) acc = 0.0f;
+        z[n] = acc;
+    }
+}
+
+/* dst[K] = sum_n d[n] W[n][.]; with mask, entries where !(mask > 0) are 0
+ * (ReLU' of the layer below). */
+SMALL_INLINE void small_back(const float *d, size_t N, const float *W, size_t K,
+                             const float *mask, float *dst)
+{
+    size_t k = 0;
+    for (; k + 8 <= K; k += 8) {
+        v8f acc = {0};
+        for (size_t n = 0; n < N; n++) acc += d[n] * *(const v8f *)(W + n * K + k);
+        if (mask) acc = (v8f)((v8i)acc & (*(const v8f *)(mask + k) > 0.0f));
+        *(v8f *)(dst + k) = acc;
+    }
+    for (; k + 4 <= K; k += 4) {
+        v4f acc = {0};
+        for (size_t n = 0; n < N; n++) acc += d[n] * *(const v4f *)(W + n * K + k);
+        if (mask) acc = (v4f)((v4i)acc & (*(const v4f *)(mask + k) > 0.0f));
+        *(v4f *)(dst + k) = acc;
+    }
+    for (; k < K; k++) {
+        float acc = 0.0f;
+        for (size_t n = 0; n < N; n++) acc += d[n] * W[n * K + k];
+        dst[k] = mask && !(mask[k] > 0.0f) ? 0.0f : acc;
+    }
+}
+
+/* gW[N][K] += d[n] a[.], gb[N] += d */
+SMALL_INLINE void small_outer(const float *d, size_t N, const float *a, size_t K, float *gW,
+                              float *gb)
+{
+    for (size_t n = 0; n < N; n++) {
+        const float dn = d[n];
+        float *g = gW + n * K;
+        size_t k = 0;
+        for (; k + 8 <= K; k += 8) *(v8f *)(g + k) += dn * *(const v8f *)(a + k);
+        for (; k + 4 <= K; k += 4) *(v4f *)(g + k) += dn * *(const v4f *)(a + k);
+        for (; k < K; k++) g[k] += dn * a[k];
+        gb[n] += dn;
+    }
+}
+
+/* Forward of rows [r0, r1); act[0] already holds x. */
+SMALL_TARGET static void small_forward_rows(const struct small_net *s, size_t r0, size_t r1)
+{
+    const size_t L = s->L;
+    for (size_t r = r0; r < r1; r++)
+        for (size_t l = 0; l < L; l++)
+            small_affine(s->act[l] + r * s->K[l], s->K[l], s->Wt[l], s->b[l], s->N[l], l + 1 < L,
+                         s->act[l + 1] + r * s->N[l]);
+}
+
+static void small_forward(struct l2d_mlp *m, size_t B)
+{
+    struct small_net s;
+    float Wt[SMALL_PARAMS];
+    small_net_init(&s, m);
+    float *wt = Wt;
+    for (size_t l = 0; l < s.L; l++) {
+        const size_t K = s.K[l], N = s.N[l];
+        for (size_t n = 0; n < N; n++)
+            for (size_t k = 0; k < K; k++) wt[k * N + n] = s.W[l][n * K + k];
+        s.Wt[l] = wt;
+        wt += K * N;
+    }
+    small_forward_rows(&s, 0, B);
+}
+
+/* Backward of rows [r0, r1) (one gradient block when g != NULL: g gets the
+ * block's float sums, zeroed here first). */
+SMALL_TARGET static void small_backward_rows(const struct small_net *s, size_t np,
+                                             const float *dy, size_t r0, size_t r1, float *dx,
+                                             float *g)
+{
+    const size_t L = s->L, out = s->N[L - 1];
+    float buf[2][SMALL_DIM];
+    if (g) memset(g, 0, np * sizeof *g);
+    for (size_t r = r0; r < r1; r++) {
+        const float *d = dy + r * out;
+        float *nxt = buf[0];
+        for (size_t l = L; l-- > 0;) {
+            const size_t K = s->K[l], N = s->N[l];
+            const float *a = s->act[l] + r * K;
+            if (g) small_outer(d, N, a, K, g + s->goff[l], g + s->goff[l] + N * K);
+            if (l == 0) {
+                if (dx) small_back(d, N, s->W[0], K, NULL, dx + r * K);
+                break;
+            }
+            small_back(d, N, s->W[l], K, a, nxt);
+            d = nxt;
+            nxt = nxt == buf[0] ? buf[1] : buf[0];
+        }
+    }
+}
+
+static void small_backward(struct l2d_mlp *m, const float *dy, size_t B, float *dx,
+                           int accumulate)
+{
+    struct small_net s;
+    small_net_init(&s, m);
+    if (!accumulate) {
+        small_backward_rows(&s, m->n_params, dy, 0, B, dx, NULL);
+        return;
+    }
+    const size_t np = m->n_params;
+    float g[SMALL_PARAMS];
+    double acc[SMALL_PARAMS];
+    memset(acc, 0, np * sizeof *acc);
+    for (size_t r0 = 0; r0 < B; r0 += SMALL_BLOCK) {
+        size_t r1 = B - r0 < SMALL_BLOCK ? B : r0 + SMALL_BLOCK;
+        small_backward_rows(&s, np, dy, r0, r1, dx, g);
+        for (size_t i = 0; i < np; i++) acc[i] += g[i];
+    }
+    for (size_t i = 0; i < np; i++) m->grads[i] = (float)((double)m->grads[i] + acc[i]);
+}
+#else
+static int is_small(const struct l2d_mlp *m)
+{
+    (void)m;
+    return 0;
+}
+static void small_forward(struct l2d_mlp *m, size_t B) { (void)m, (void)B; }
+static void small_backward(struct l2d_mlp *m, const float *dy, size_t B, float *dx,
+                           int accumulate)
+{
+    (void)m, (void)dy, (void)B, (void)dx, (void)accumulate;
+}
+#endif
+
 int l2d_mlp_forward(struct l2d_mlp *m, const float *x, size_t B, float *y, struct l2d_error *err)
 {
     if (!m || !x || !y) return l2d_seterr(err, L2D_EINVAL, "mlp forward: NULL argument");
@@ -141,7 +357,9 @@ int l2d_mlp_forward(struct l2d_mlp *m, const float *x, size_t B, float *y, struc
     int rc = grow(m, B, err);
     if (rc) return rc;
     memcpy(m->act[0], x, B * m->in * sizeof *x);
-    for (size_t l = 0; l < m->n_layers; l++) {
+    const int small = is_small(m);
+    if (small) small_forward(m, B);
+    for (size_t l = 0; !small && l < m->n_layers; l++) {
         const int K = (int)m->dims[l], N = (int)m->dims[l + 1];
         const float *W = l2d_mlp_weight(m, l), *b = l2d_mlp_bias(m, l);
         float *z = m->act[l + 1];
@@ -170,6 +388,10 @@ int l2d_mlp_backward(struct l2d_mlp *m, const float *dy, size_t B, float *dx, in
         return l2d_seterr(err, L2D_EINVAL,
                           "mlp backward: batch of %zu rows but the last forward kept at most %zu", B,
                           m->cap);
+    if (is_small(m)) {
+        small_backward(m, dy, B, dx, accumulate);
+        return 0;
+    }
     float *delta = m->dbuf[0], *prev = m->dbuf[1];
     memcpy(delta, dy, B * m->out * sizeof *dy);
     for (size_t l = m->n_layers; l-- > 0;) {
