@@ -269,6 +269,12 @@ int main(int argc, char **argv)
     printf("epoch_seconds_median = %.6f\n", med);
     printf("epoch_seconds_min = %.6f\n", mn);
     printf("epoch_cpu_seconds_median = %.6f\n", cmed);
+    /* FNV-1a of the final parameters' bytes: equal hashes, equal bits */
+    uint64_t hsh = 1469598103934665603ULL;
+    const unsigned char *pb = (const unsigned char *)rej->params;
+    for (size_t k = 0; k < rej->n_params * sizeof *rej->params; k++)
+        hsh = (hsh ^ pb[k]) * 1099511628211ULL;
+    printf("params_hash = %016llx\n", (unsigned long long)hsh);
     printf("passes_per_epoch = %llu\n", (unsigned long long)per_epoch);
     printf("passes_expected = %llu\n", (unsigned long long)(smooth ? want : n));
     for (int e = 0; e < o.epochs; e++)
