@@ -263,11 +263,108 @@ SMALL_INLINE void small_outer(const float *d, size_t N, const float *a, size_t K
     }
 }
 
+/* small_affine on SMALL_R rows at once (rows a + i K -> z + i N): the same
+ * arithmetic per row, interleaved so the rows' FMA chains overlap. */
+#define SMALL_R 4
+SMALL_INLINE void small_affine_r(const float *a, size_t K, const float *Wt, const float *b,
+                                 size_t N, int relu, float *z)
+{
+    size_t n = 0;
+    for (; n + 8 <= N; n += 8) {
+        v8f acc[SMALL_R];
+#pragma GCC unroll 4
+        for (int i = 0; i < SMALL_R; i++) acc[i] = *(const v8f *)(b + n);
+        for (size_t k = 0; k < K; k++) {
+            const v8f w = *(const v8f *)(Wt + k * N + n);
+#pragma GCC unroll 4
+            for (int i = 0; i < SMALL_R; i++) acc[i] += a[i * K + k] * w;
+        }
+#pragma GCC unroll 4
+        for (int i = 0; i < SMALL_R; i++) {
+            if (relu) acc[i] = (v8f)((v8i)acc[i] & ~(acc[i] < 0.0f));
+            *(v8f *)(z + i * N + n) = acc[i];
+        }
+    }
+    for (; n + 4 <= N; n += 4) {
+        v4f acc[SMALL_R];
+#pragma GCC unroll 4
+        for (int i = 0; i < SMALL_R; i++) acc[i] = *(const v4f *)(b + n);
+        for (size_t k = 0; k < K; k++) {
+            const v4f w = *(const v4f *)(Wt + k * N + n);
+#pragma GCC unroll 4
+            for (int i = 0; i < SMALL_R; i++) acc[i] += a[i * K + k] * w;
+        }
+#pragma GCC unroll 4
+        for (int i = 0; i < SMALL_R; i++) {
+            if (relu) acc[i] = (v4f)((v4i)acc[i] & ~(acc[i] < 0.0f));
+            *(v4f *)(z + i * N + n) = acc[i];
+        }
+    }
+    if (n < N)
+        for (int i = 0; i < SMALL_R; i++) {
+            for (size_t j = n; j < N; j++) {
+                float acc = b[j];
+                for (size_t k = 0; k < K; k++) acc += a[i * K + k] * Wt[k * N + j];
+                if (relu && acc < 0.0f) acc = 0.0f;
+                z[i * N + j] = acc;
+            }
+        }
+}
+
+/* small_back on SMALL_R rows at once (d + i N, mask + i K -> dst + i K). */
+SMALL_INLINE void small_back_r(const float *d, size_t N, const float *W, size_t K,
+                               const float *mask, float *dst)
+{
+    size_t k = 0;
+    for (; k + 8 <= K; k += 8) {
+        v8f acc[SMALL_R];
+#pragma GCC unroll 4
+        for (int i = 0; i < SMALL_R; i++) acc[i] = (v8f){0};
+        for (size_t n = 0; n < N; n++) {
+            const v8f w = *(const v8f *)(W + n * K + k);
+#pragma GCC unroll 4
+            for (int i = 0; i < SMALL_R; i++) acc[i] += d[i * N + n] * w;
+        }
+#pragma GCC unroll 4
+        for (int i = 0; i < SMALL_R; i++) {
+            if (mask) acc[i] = (v8f)((v8i)acc[i] & (*(const v8f *)(mask + i * K + k) > 0.0f));
+            *(v8f *)(dst + i * K + k) = acc[i];
+        }
+    }
+    for (; k + 4 <= K; k += 4) {
+        v4f acc[SMALL_R];
+#pragma GCC unroll 4
+        for (int i = 0; i < SMALL_R; i++) acc[i] = (v4f){0};
+        for (size_t n = 0; n < N; n++) {
+            const v4f w = *(const v4f *)(W + n * K + k);
+#pragma GCC unroll 4
+            for (int i = 0; i < SMALL_R; i++) acc[i] += d[i * N + n] * w;
+        }
+#pragma GCC unroll 4
+        for (int i = 0; i < SMALL_R; i++) {
+            if (mask) acc[i] = (v4f)((v4i)acc[i] & (*(const v4f *)(mask + i * K + k) > 0.0f));
+            *(v4f *)(dst + i * K + k) = acc[i];
+        }
+    }
+    if (k < K)
+        for (int i = 0; i < SMALL_R; i++)
+            for (size_t j = k; j < K; j++) {
+                float acc = 0.0f;
+                for (size_t n = 0; n < N; n++) acc += d[i * N + n] * W[n * K + j];
+                dst[i * K + j] = mask && !(mask[i * K + j] > 0.0f) ? 0.0f : acc;
+            }
+}
+
 /* Forward of rows [r0, r1); act[0] already holds x. */
 SMALL_TARGET static void small_forward_rows(const struct small_net *s, size_t r0, size_t r1)
 {
     const size_t L = s->L;
-    for (size_t r = r0; r < r1; r++)
+    size_t r = r0;
+    for (; r + SMALL_R <= r1; r += SMALL_R)
+        for (size_t l = 0; l < L; l++)
+            small_affine_r(s->act[l] + r * s->K[l], s->K[l], s->Wt[l], s->b[l], s->N[l],
+                           l + 1 < L, s->act[l + 1] + r * s->N[l]);
+    for (; r < r1; r++)
         for (size_t l = 0; l < L; l++)
             small_affine(s->act[l] + r * s->K[l], s->K[l], s->Wt[l], s->b[l], s->N[l], l + 1 < L,
                          s->act[l + 1] + r * s->N[l]);
@@ -290,15 +387,35 @@ static void small_forward(struct l2d_mlp *m, size_t B)
 }
 
 /* Backward of rows [r0, r1) (one gradient block when g != NULL: g gets the
- * block's float sums, zeroed here first). */
+ * block's float sums, zeroed here first, added row after row in order). */
 SMALL_TARGET static void small_backward_rows(const struct small_net *s, size_t np,
                                              const float *dy, size_t r0, size_t r1, float *dx,
                                              float *g)
 {
     const size_t L = s->L, out = s->N[L - 1];
-    float buf[2][SMALL_DIM];
+    float buf[2][SMALL_R * SMALL_DIM];
     if (g) memset(g, 0, np * sizeof *g);
-    for (size_t r = r0; r < r1; r++) {
+    size_t r = r0;
+    for (; r + SMALL_R <= r1; r += SMALL_R) {
+        const float *d = dy + r * out;
+        float *nxt = buf[0];
+        for (size_t l = L; l-- > 0;) {
+            const size_t K = s->K[l], N = s->N[l];
+            const float *a = s->act[l] + r * K;
+            if (g)
+                for (int i = 0; i < SMALL_R; i++)
+                    small_outer(d + i * N, N, a + i * K, K, g + s->goff[l],
+                                g + s->goff[l] + N * K);
+            if (l == 0) {
+                if (dx) small_back_r(d, N, s->W[0], K, NULL, dx + r * K);
+                break;
+            }
+            small_back_r(d, N, s->W[l], K, a, nxt);
+            d = nxt;
+            nxt = nxt == buf[0] ? buf[1] : buf[0];
+        }
+    }
+    for (; r < r1; r++) {
         const float *d = dy + r * out;
         float *nxt = buf[0];
         for (size_t l = L; l-- > 0;) {
