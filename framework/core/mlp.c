@@ -21,6 +21,10 @@
 #include <cblas.h>
 #include <limits.h>
 #include <math.h>
+#include <pthread.h>
+#include <sched.h>
+#include <stdatomic.h>
+#include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -355,6 +359,130 @@ SMALL_INLINE void small_back_r(const float *d, size_t N, const float *W, size_t 
             }
 }
 
+/* ---- a small thread pool for the small path ------------------------------
+ * Rows are split across threads in fixed chunks; forward and input
+ * gradients are per row, and the parameter gradient is summed per fixed
+ * block of rows and then across blocks in order, so the bits do not depend
+ * on the thread count. The count is OpenBLAS's (l2d_set_threads() sets it),
+ * so the engine has one thread setting. Workers spin briefly between jobs
+ * (a SARD step is a few hundred microseconds; waking a sleeping thread costs
+ * tens), then sleep. A caller that finds the pool busy (another thread of
+ * the program in the engine) does the whole job itself. */
+#define POOL_MAX 16          /* threads at most, the caller included */
+#define POOL_SPIN 200000     /* pause iterations before a worker sleeps */
+#define POOL_MIN_ROWS 512    /* rows per thread below which one thread does it */
+
+typedef void (*pool_fn)(void *arg, int t, int nt);
+
+static struct {
+    pthread_mutex_t mu;      /* held by the caller for a whole job */
+    pthread_mutex_t sleep_mu;
+    pthread_cond_t wake;
+    int workers;             /* started */
+    int sleeping;
+    atomic_ulong gen;        /* job number */
+    atomic_int pending;      /* workers yet to finish the current job */
+    pool_fn fn;
+    void *arg;
+    int nt;
+} pool = {.mu = PTHREAD_MUTEX_INITIALIZER, .sleep_mu = PTHREAD_MUTEX_INITIALIZER,
+        .wake = PTHREAD_COND_INITIALIZER};
+
+static void *pool_worker(void *p)
+{
+    const int t = (int)(intptr_t)p;
+    unsigned long seen = 0;
+    for (;;) {
+        unsigned long g;
+        int spins = 0;
+        while ((g = atomic_load_explicit(&pool.gen, memory_order_acquire)) == seen) {
+            if (++spins < POOL_SPIN) {
+#if defined(__x86_64__) || defined(__i386__)
+                __builtin_ia32_pause();
+#endif
+                continue;
+            }
+            pthread_mutex_lock(&pool.sleep_mu);
+            pool.sleeping++;
+            while (atomic_load_explicit(&pool.gen, memory_order_acquire) == seen)
+                pthread_cond_wait(&pool.wake, &pool.sleep_mu);
+            pool.sleeping--;
+            pthread_mutex_unlock(&pool.sleep_mu);
+            spins = 0;
+        }
+        seen = g;
+        if (t < pool.nt) {
+            pool.fn(pool.arg, t, pool.nt);
+            atomic_fetch_sub_explicit(&pool.pending, 1, memory_order_release);
+        }
+    }
+    return NULL;
+}
+
+static int engine_threads(void)
+{
+    int n = openblas_get_num_threads();
+    return n < 1 ? 1 : n > POOL_MAX ? POOL_MAX : n;
+}
+
+/* fn(arg, t, nt) for t = 0 .. nt-1, t = 0 on the calling thread. */
+static void pool_run(pool_fn fn, void *arg, int nt)
+{
+    if (nt > 1 && pthread_mutex_trylock(&pool.mu) != 0) nt = 1;
+    if (nt <= 1) {
+        fn(arg, 0, 1);
+        return;
+    }
+    while (pool.workers < nt - 1) {
+        pthread_t th;
+        pthread_attr_t at;
+        pthread_attr_init(&at);
+        pthread_attr_setdetachstate(&at, PTHREAD_CREATE_DETACHED);
+        int ok = pthread_create(&th, &at, pool_worker, (void *)(intptr_t)(pool.workers + 1)) == 0;
+        pthread_attr_destroy(&at);
+        if (!ok) break;
+        pool.workers++;
+    }
+    if (nt > pool.workers + 1) nt = pool.workers + 1;
+    pool.fn = fn;
+    pool.arg = arg;
+    pool.nt = nt;
+    atomic_store_explicit(&pool.pending, nt - 1, memory_order_relaxed);
+    atomic_fetch_add_explicit(&pool.gen, 1, memory_order_release);
+    pthread_mutex_lock(&pool.sleep_mu);
+    if (pool.sleeping) pthread_cond_broadcast(&pool.wake);
+    pthread_mutex_unlock(&pool.sleep_mu);
+    fn(arg, 0, nt);
+    /* a worker that lost its CPU to another process needs it back */
+    for (int spins = 0; atomic_load_explicit(&pool.pending, memory_order_acquire) > 0; spins++) {
+        if (spins > 4096) {
+            sched_yield();
+            continue;
+        }
+#if defined(__x86_64__) || defined(__i386__)
+        __builtin_ia32_pause();
+#endif
+    }
+    pthread_mutex_unlock(&pool.mu);
+}
+
+/* Threads for B rows of work: at least POOL_MIN_ROWS rows each. */
+static int threads_for(size_t B)
+{
+    int nt = engine_threads();
+    while (nt > 1 && B / (size_t)nt < POOL_MIN_ROWS) nt--;
+    return nt;
+}
+
+/* Rows [*r0, *r1) of thread t of nt, cut on multiples of `unit`. */
+static void share(size_t B, size_t unit, int t, int nt, size_t *r0, size_t *r1)
+{
+    size_t units = (B + unit - 1) / unit;
+    size_t u0 = units * (size_t)t / (size_t)nt, u1 = units * (size_t)(t + 1) / (size_t)nt;
+    *r0 = u0 * unit < B ? u0 * unit : B;
+    *r1 = u1 * unit < B ? u1 * unit : B;
+}
+
 /* Forward of rows [r0, r1); act[0] already holds x. */
 SMALL_TARGET static void small_forward_rows(const struct small_net *s, size_t r0, size_t r1)
 {
@@ -370,6 +498,19 @@ SMALL_TARGET static void small_forward_rows(const struct small_net *s, size_t r0
                          s->act[l + 1] + r * s->N[l]);
 }
 
+struct fwd_job {
+    const struct small_net *s;
+    size_t B;
+};
+
+static void fwd_job_run(void *arg, int t, int nt)
+{
+    const struct fwd_job *j = arg;
+    size_t r0, r1;
+    share(j->B, SMALL_R, t, nt, &r0, &r1);
+    small_forward_rows(j->s, r0, r1);
+}
+
 static void small_forward(struct l2d_mlp *m, size_t B)
 {
     struct small_net s;
@@ -383,7 +524,8 @@ static void small_forward(struct l2d_mlp *m, size_t B)
         s.Wt[l] = wt;
         wt += K * N;
     }
-    small_forward_rows(&s, 0, B);
+    struct fwd_job job = {&s, B};
+    pool_run(fwd_job_run, &job, threads_for(B));
 }
 
 /* Backward of rows [r0, r1) (one gradient block when g != NULL: g gets the
@@ -433,25 +575,50 @@ SMALL_TARGET static void small_backward_rows(const struct small_net *s, size_t n
     }
 }
 
-static void small_backward(struct l2d_mlp *m, const float *dy, size_t B, float *dx,
-                           int accumulate)
+struct bwd_job {
+    const struct small_net *s;
+    size_t np, B;
+    const float *dy;
+    float *dx;
+    float *g; /* [blocks][np] partial sums, or NULL: no parameter gradient */
+};
+
+static void bwd_job_run(void *arg, int t, int nt)
+{
+    const struct bwd_job *j = arg;
+    size_t r0, r1;
+    share(j->B, SMALL_BLOCK, t, nt, &r0, &r1);
+    if (!j->g) {
+        small_backward_rows(j->s, j->np, j->dy, r0, r1, j->dx, NULL);
+        return;
+    }
+    for (size_t b0 = r0; b0 < r1; b0 += SMALL_BLOCK) {
+        size_t b1 = r1 - b0 < SMALL_BLOCK ? r1 : b0 + SMALL_BLOCK;
+        small_backward_rows(j->s, j->np, j->dy, b0, b1, j->dx, j->g + b0 / SMALL_BLOCK * j->np);
+    }
+}
+
+static int small_backward(struct l2d_mlp *m, const float *dy, size_t B, float *dx,
+                          int accumulate, struct l2d_error *err)
 {
     struct small_net s;
     small_net_init(&s, m);
-    if (!accumulate) {
-        small_backward_rows(&s, m->n_params, dy, 0, B, dx, NULL);
-        return;
+    const size_t np = m->n_params, nblk = (B + SMALL_BLOCK - 1) / SMALL_BLOCK;
+    struct bwd_job job = {&s, np, B, dy, dx, NULL};
+    if (accumulate) {
+        job.g = malloc(nblk * np * sizeof *job.g);
+        if (!job.g)
+            return l2d_seterr(err, L2D_ENOMEM, "mlp backward: cannot allocate gradient blocks");
     }
-    const size_t np = m->n_params;
-    float g[SMALL_PARAMS];
+    pool_run(bwd_job_run, &job, threads_for(B));
+    if (!accumulate) return 0;
     double acc[SMALL_PARAMS];
     memset(acc, 0, np * sizeof *acc);
-    for (size_t r0 = 0; r0 < B; r0 += SMALL_BLOCK) {
-        size_t r1 = B - r0 < SMALL_BLOCK ? B : r0 + SMALL_BLOCK;
-        small_backward_rows(&s, np, dy, r0, r1, dx, g);
-        for (size_t i = 0; i < np; i++) acc[i] += g[i];
-    }
+    for (size_t b = 0; b < nblk; b++)
+        for (size_t i = 0; i < np; i++) acc[i] += job.g[b * np + i];
     for (size_t i = 0; i < np; i++) m->grads[i] = (float)((double)m->grads[i] + acc[i]);
+    free(job.g);
+    return 0;
 }
 #else
 static int is_small(const struct l2d_mlp *m)
@@ -460,10 +627,11 @@ static int is_small(const struct l2d_mlp *m)
     return 0;
 }
 static void small_forward(struct l2d_mlp *m, size_t B) { (void)m, (void)B; }
-static void small_backward(struct l2d_mlp *m, const float *dy, size_t B, float *dx,
-                           int accumulate)
+static int small_backward(struct l2d_mlp *m, const float *dy, size_t B, float *dx,
+                          int accumulate, struct l2d_error *err)
 {
-    (void)m, (void)dy, (void)B, (void)dx, (void)accumulate;
+    (void)m, (void)dy, (void)B, (void)dx, (void)accumulate, (void)err;
+    return 0;
 }
 #endif
 
@@ -505,10 +673,7 @@ int l2d_mlp_backward(struct l2d_mlp *m, const float *dy, size_t B, float *dx, in
         return l2d_seterr(err, L2D_EINVAL,
                           "mlp backward: batch of %zu rows but the last forward kept at most %zu", B,
                           m->cap);
-    if (is_small(m)) {
-        small_backward(m, dy, B, dx, accumulate);
-        return 0;
-    }
+    if (is_small(m)) return small_backward(m, dy, B, dx, accumulate, err);
     float *delta = m->dbuf[0], *prev = m->dbuf[1];
     memcpy(delta, dy, B * m->out * sizeof *dy);
     for (size_t l = m->n_layers; l-- > 0;) {

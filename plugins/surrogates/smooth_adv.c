@@ -186,26 +186,46 @@ struct inner {
     double *g;
 };
 
+/* delta_norm and delta_grad (w = 1, at_zero_dir) fused for every row of the
+ * batch, the same arithmetic in the same order: this runs at every PGD step,
+ * where per-row calls and the differences computed twice showed up in
+ * profiles. */
 static int inner_value_grad(void *self, const float *x, size_t B, double *value, float *grad,
                             struct l2d_error *err)
 {
     struct inner *in = self;
-    const size_t A = in->A;
+    const size_t A = in->A, j = in->j;
     if (B != in->B)
         return l2d_seterr(err, L2D_EINVAL,
                           "smooth-adv: inner objective called on %zu rows, built for %zu", B,
                           in->B);
     int rc = in->m->forward(in->m->self, x, B, in->s, err);
     if (rc) return rc;
+    const double zdir = -1.0 / sqrt((double)(A - 1));
+    double *d = in->g;
     for (size_t i = 0; i < B; i++) {
         const float *sa = in->s + i * A, *s0 = in->s0 + i * A;
-        double n = delta_norm(sa, s0, A, in->j);
+        const double aj = sa[j], oj = s0[j];
+        double n2 = 0.0;
+        for (size_t k = 0; k < A; k++) {
+            if (k == j) continue;
+            d[k] = (aj - sa[k]) - (oj - s0[k]);
+            n2 += d[k] * d[k];
+        }
+        const double n = sqrt(n2);
         if (!isfinite(n))
             return l2d_seterr(err, L2D_ENUMERIC, "smooth-adv: non-finite score on row %zu", i);
         value[i] = n;
         if (!grad) continue;
-        delta_grad(sa, s0, A, in->j, n, 1.0, 1, in->g);
-        for (size_t k = 0; k < A; k++) in->ds[i * A + k] = (float)in->g[k];
+        float *ds = in->ds + i * A;
+        double gj = 0.0;
+        for (size_t k = 0; k < A; k++) {
+            if (k == j) continue;
+            const double uk = n > 0.0 ? d[k] / n : zdir;
+            ds[k] = (float)-uk;
+            gj += uk;
+        }
+        ds[j] = (float)gj;
     }
     if (!grad) return 0;
     return in->m->backward(in->m->self, x, B, in->ds, grad, 0, err);
