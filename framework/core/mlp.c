@@ -269,21 +269,21 @@ SMALL_INLINE void small_outer(const float *d, size_t N, const float *a, size_t K
 
 /* small_affine on SMALL_R rows at once (rows a + i K -> z + i N): the same
  * arithmetic per row, interleaved so the rows' FMA chains overlap. */
-#define SMALL_R 4
+#define SMALL_R 8
 SMALL_INLINE void small_affine_r(const float *a, size_t K, const float *Wt, const float *b,
                                  size_t N, int relu, float *z)
 {
     size_t n = 0;
     for (; n + 8 <= N; n += 8) {
         v8f acc[SMALL_R];
-#pragma GCC unroll 4
+#pragma GCC unroll 8
         for (int i = 0; i < SMALL_R; i++) acc[i] = *(const v8f *)(b + n);
         for (size_t k = 0; k < K; k++) {
             const v8f w = *(const v8f *)(Wt + k * N + n);
-#pragma GCC unroll 4
+#pragma GCC unroll 8
             for (int i = 0; i < SMALL_R; i++) acc[i] += a[i * K + k] * w;
         }
-#pragma GCC unroll 4
+#pragma GCC unroll 8
         for (int i = 0; i < SMALL_R; i++) {
             if (relu) acc[i] = (v8f)((v8i)acc[i] & ~(acc[i] < 0.0f));
             *(v8f *)(z + i * N + n) = acc[i];
@@ -291,14 +291,14 @@ SMALL_INLINE void small_affine_r(const float *a, size_t K, const float *Wt, cons
     }
     for (; n + 4 <= N; n += 4) {
         v4f acc[SMALL_R];
-#pragma GCC unroll 4
+#pragma GCC unroll 8
         for (int i = 0; i < SMALL_R; i++) acc[i] = *(const v4f *)(b + n);
         for (size_t k = 0; k < K; k++) {
             const v4f w = *(const v4f *)(Wt + k * N + n);
-#pragma GCC unroll 4
+#pragma GCC unroll 8
             for (int i = 0; i < SMALL_R; i++) acc[i] += a[i * K + k] * w;
         }
-#pragma GCC unroll 4
+#pragma GCC unroll 8
         for (int i = 0; i < SMALL_R; i++) {
             if (relu) acc[i] = (v4f)((v4i)acc[i] & ~(acc[i] < 0.0f));
             *(v4f *)(z + i * N + n) = acc[i];
@@ -322,14 +322,14 @@ SMALL_INLINE void small_back_r(const float *d, size_t N, const float *W, size_t 
     size_t k = 0;
     for (; k + 8 <= K; k += 8) {
         v8f acc[SMALL_R];
-#pragma GCC unroll 4
+#pragma GCC unroll 8
         for (int i = 0; i < SMALL_R; i++) acc[i] = (v8f){0};
         for (size_t n = 0; n < N; n++) {
             const v8f w = *(const v8f *)(W + n * K + k);
-#pragma GCC unroll 4
+#pragma GCC unroll 8
             for (int i = 0; i < SMALL_R; i++) acc[i] += d[i * N + n] * w;
         }
-#pragma GCC unroll 4
+#pragma GCC unroll 8
         for (int i = 0; i < SMALL_R; i++) {
             if (mask) acc[i] = (v8f)((v8i)acc[i] & (*(const v8f *)(mask + i * K + k) > 0.0f));
             *(v8f *)(dst + i * K + k) = acc[i];
@@ -337,14 +337,14 @@ SMALL_INLINE void small_back_r(const float *d, size_t N, const float *W, size_t 
     }
     for (; k + 4 <= K; k += 4) {
         v4f acc[SMALL_R];
-#pragma GCC unroll 4
+#pragma GCC unroll 8
         for (int i = 0; i < SMALL_R; i++) acc[i] = (v4f){0};
         for (size_t n = 0; n < N; n++) {
             const v4f w = *(const v4f *)(W + n * K + k);
-#pragma GCC unroll 4
+#pragma GCC unroll 8
             for (int i = 0; i < SMALL_R; i++) acc[i] += d[i * N + n] * w;
         }
-#pragma GCC unroll 4
+#pragma GCC unroll 8
         for (int i = 0; i < SMALL_R; i++) {
             if (mask) acc[i] = (v4f)((v4i)acc[i] & (*(const v4f *)(mask + i * K + k) > 0.0f));
             *(v4f *)(dst + i * K + k) = acc[i];
