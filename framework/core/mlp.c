@@ -419,6 +419,18 @@ static void *pool_worker(void *p)
     return NULL;
 }
 
+/* A child of fork() has none of the workers: it starts its own. */
+static void pool_atfork_child(void)
+{
+    pthread_mutex_init(&pool.mu, NULL);
+    pthread_mutex_init(&pool.sleep_mu, NULL);
+    pthread_cond_init(&pool.wake, NULL);
+    pool.workers = 0;
+    pool.sleeping = 0;
+}
+
+static void pool_once_init(void) { pthread_atfork(NULL, NULL, pool_atfork_child); }
+
 static int engine_threads(void)
 {
     int n = openblas_get_num_threads();
@@ -428,6 +440,8 @@ static int engine_threads(void)
 /* fn(arg, t, nt) for t = 0 .. nt-1, t = 0 on the calling thread. */
 static void pool_run(pool_fn fn, void *arg, int nt)
 {
+    static pthread_once_t once = PTHREAD_ONCE_INIT;
+    if (nt > 1) pthread_once(&once, pool_once_init);
     if (nt > 1 && pthread_mutex_trylock(&pool.mu) != 0) nt = 1;
     if (nt <= 1) {
         fn(arg, 0, 1);
