@@ -364,12 +364,14 @@ SMALL_INLINE void small_back_r(const float *d, size_t N, const float *W, size_t 
  * gradients are per row, and the parameter gradient is summed per fixed
  * block of rows and then across blocks in order, so the bits do not depend
  * on the thread count. The count is OpenBLAS's (l2d_set_threads() sets it),
- * so the engine has one thread setting. Workers spin briefly between jobs
+ * so the engine has one thread setting. Workers poll briefly between jobs
  * (a SARD step is a few hundred microseconds; waking a sleeping thread costs
- * tens), then sleep. A caller that finds the pool busy (another thread of
+ * tens), yielding often so that a CPU shared with the caller or another
+ * program is not taken from it, then sleep. A caller that finds the pool busy (another thread of
  * the program in the engine) does the whole job itself. */
 #define POOL_MAX 16          /* threads at most, the caller included */
-#define POOL_SPIN 200000     /* pause iterations before a worker sleeps */
+#define POOL_SPIN 4096       /* idle polls (16 pauses each, a yield every
+                                16th) before a worker sleeps: about 1 ms */
 #define POOL_MIN_ROWS 512    /* rows per thread below which one thread does it */
 
 typedef void (*pool_fn)(void *arg, int t, int nt);
@@ -397,8 +399,11 @@ static void *pool_worker(void *p)
         int spins = 0;
         while ((g = atomic_load_explicit(&pool.gen, memory_order_acquire)) == seen) {
             if (++spins < POOL_SPIN) {
+                /* yield often: on a CPU shared with the caller (or anyone)
+                 * a pure spin would take half of its time */
+                if (spins % 16 == 0) sched_yield();
 #if defined(__x86_64__) || defined(__i386__)
-                __builtin_ia32_pause();
+                for (int q = 0; q < 16; q++) __builtin_ia32_pause();
 #endif
                 continue;
             }
@@ -469,7 +474,7 @@ static void pool_run(pool_fn fn, void *arg, int nt)
     fn(arg, 0, nt);
     /* a worker that lost its CPU to another process needs it back */
     for (int spins = 0; atomic_load_explicit(&pool.pending, memory_order_acquire) > 0; spins++) {
-        if (spins > 4096) {
+        if (spins > 256) {
             sched_yield();
             continue;
         }
