@@ -135,11 +135,56 @@ static void run(const char *name, size_t in, const size_t *hid, size_t nh, size_
     l2d_mlp_destroy(m);
 }
 
+/* Jobs that use 3, 2 and 1 of 3 threads in turn (a worker without work in
+ * one job must not run the next one twice): the bits of 1 thread. */
+static void changing_sizes(void)
+{
+    struct l2d_rng rng;
+    struct l2d_error err = {0, ""};
+    struct l2d_mlp *m;
+    const size_t hid[2] = {8, 16}, rows[3] = {B, 1100, 600};
+    l2d_rng_seed(&rng, 11);
+    if (!tap_ok(l2d_mlp_create(&m, 8, hid, 2, 4, &rng, &err) == 0, "pool: create")) return;
+    float *x = malloc(B * 8 * sizeof *x), *dy = malloc(B * 4 * sizeof *dy);
+    float *y = malloc(B * 4 * sizeof *y), *dx = malloc(B * 8 * sizeof *dx);
+    float *y1[3], *dx1[3];
+    for (size_t i = 0; i < B * 8; i++) x[i] = (float)l2d_rng_normal(&rng);
+    for (size_t i = 0; i < B * 4; i++) dy[i] = (float)l2d_rng_normal(&rng);
+    int rc = 0, same = 1;
+    l2d_set_threads(1);
+    for (int k = 0; k < 3; k++) {
+        y1[k] = malloc(rows[k] * 4 * sizeof *y1[k]);
+        dx1[k] = malloc(rows[k] * 8 * sizeof *dx1[k]);
+        rc |= l2d_mlp_forward(m, x, rows[k], y1[k], &err);
+        rc |= l2d_mlp_backward(m, dy, rows[k], dx1[k], 0, &err);
+    }
+    l2d_set_threads(3);
+    for (int it = 0; it < 300; it++) {
+        const int k = it % 3;
+        rc |= l2d_mlp_forward(m, x, rows[k], y, &err);
+        rc |= l2d_mlp_backward(m, dy, rows[k], dx, 0, &err);
+        same &= !memcmp(y, y1[k], rows[k] * 4 * sizeof *y) &&
+                !memcmp(dx, dx1[k], rows[k] * 8 * sizeof *dx);
+    }
+    tap_ok(rc == 0 && same, "pool: 300 jobs on 3, 2 and 1 of 3 threads in turn, bits of 1 thread");
+    l2d_set_threads(1);
+    for (int k = 0; k < 3; k++) {
+        free(y1[k]);
+        free(dx1[k]);
+    }
+    free(x);
+    free(dy);
+    free(y);
+    free(dx);
+    l2d_mlp_destroy(m);
+}
+
 int main(void)
 {
-    tap_plan(12);
+    tap_plan(14);
     const size_t rej[2] = {8, 16}, wide[1] = {100};
     run("8-8-16-4", 8, rej, 2, 4, 1);
     run("5-100-3", 5, wide, 1, 3, 0);
+    changing_sizes();
     return tap_done();
 }

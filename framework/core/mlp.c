@@ -383,17 +383,21 @@ static struct {
     int workers;             /* started */
     int sleeping;
     atomic_ulong gen;        /* job number */
-    atomic_int pending;      /* workers yet to finish the current job */
+    atomic_int pending;      /* workers yet to check in for the current job */
     pool_fn fn;
     void *arg;
     int nt;
 } pool = {.mu = PTHREAD_MUTEX_INITIALIZER, .sleep_mu = PTHREAD_MUTEX_INITIALIZER,
         .wake = PTHREAD_COND_INITIALIZER};
 
+/* The job number when worker t was started: jobs up to it are not its own
+ * (written before pthread_create, which orders it before the worker). */
+static unsigned long pool_start_gen[POOL_MAX];
+
 static void *pool_worker(void *p)
 {
     const int t = (int)(intptr_t)p;
-    unsigned long seen = 0;
+    unsigned long seen = pool_start_gen[t];
     for (;;) {
         unsigned long g;
         int spins = 0;
@@ -416,10 +420,10 @@ static void *pool_worker(void *p)
             spins = 0;
         }
         seen = g;
-        if (t < pool.nt) {
-            pool.fn(pool.arg, t, pool.nt);
-            atomic_fetch_sub_explicit(&pool.pending, 1, memory_order_release);
-        }
+        /* every worker checks in, those beyond nt without work: the caller
+         * then knows none is still reading this job when it posts the next */
+        if (t < pool.nt) pool.fn(pool.arg, t, pool.nt);
+        atomic_fetch_sub_explicit(&pool.pending, 1, memory_order_release);
     }
     return NULL;
 }
@@ -457,6 +461,7 @@ static void pool_run(pool_fn fn, void *arg, int nt)
         pthread_attr_t at;
         pthread_attr_init(&at);
         pthread_attr_setdetachstate(&at, PTHREAD_CREATE_DETACHED);
+        pool_start_gen[pool.workers + 1] = atomic_load_explicit(&pool.gen, memory_order_relaxed);
         int ok = pthread_create(&th, &at, pool_worker, (void *)(intptr_t)(pool.workers + 1)) == 0;
         pthread_attr_destroy(&at);
         if (!ok) break;
@@ -466,7 +471,7 @@ static void pool_run(pool_fn fn, void *arg, int nt)
     pool.fn = fn;
     pool.arg = arg;
     pool.nt = nt;
-    atomic_store_explicit(&pool.pending, nt - 1, memory_order_relaxed);
+    atomic_store_explicit(&pool.pending, pool.workers, memory_order_relaxed);
     atomic_fetch_add_explicit(&pool.gen, 1, memory_order_release);
     pthread_mutex_lock(&pool.sleep_mu);
     if (pool.sleeping) pthread_cond_broadcast(&pool.wake);
