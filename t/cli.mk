@@ -31,3 +31,5 @@ t_test_params_LDADD = framework/libl2d.la
 
 TESTS += t/test_params t/loader.sh t/cli.sh
 EXTRA_DIST += t/loader.sh t/cli.sh
+TESTS += t/adv.sh
+EXTRA_DIST += t/adv.sh

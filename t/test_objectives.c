@@ -278,10 +278,10 @@ static void pgd_on_rejector(void)
     if (!tap_ok(d != NULL, "pgd plugin loads")) return;
     const struct l2d_attack_ops *ops = d->ops;
     struct l2d_params p;
-    const char *sets[] = {"eps=20", "steps=40", "norm=inf"};
+    const char *sets[] = {"eps=20", "steps=40", "norm=inf", "clamp=true"};
     void *st = NULL;
     struct l2d_host host = {sizeof host, 1, NULL, NULL, NULL};
-    if (tplug_params(d, sets, 3, &p, &err) || ops->create(&p, &host, &st, &err)) {
+    if (tplug_params(d, sets, 4, &p, &err) || ops->create(&p, &host, &st, &err)) {
         tap_ok(0, "pgd create: %s", err.msg);
         l2d_registry_free(&reg);
         return;

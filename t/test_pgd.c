@@ -104,8 +104,13 @@ static int attack_make(struct attack *at, const char *file, const char *const *s
     if (!d) return l2d_seterr(err, L2D_EIO, "cannot load %s", file);
     if (d->kind != L2D_KIND_ATTACK) return l2d_seterr(err, L2D_EINVAL, "%s: not an attack", file);
     at->ops = d->ops;
+    /* clamping is off by default; these tests clamp unless a set says otherwise
+     * (the last assignment of a key wins) */
+    const char *all[16] = {"clamp=true"};
+    if (n > 15) return l2d_seterr(err, L2D_EINVAL, "too many settings");
+    for (size_t k = 0; k < n; k++) all[k + 1] = sets[k];
     struct l2d_params p;
-    int rc = tplug_params(d, sets, n, &p, err);
+    int rc = tplug_params(d, all, n + 1, &p, err);
     if (rc) return rc;
     struct l2d_host host = {sizeof host, 1, NULL, NULL, NULL};
     rc = at->ops->create(&p, &host, &at->state, err);

@@ -8,7 +8,8 @@
  * Build: make (uses `pkg-config --cflags l2d`), then
  *   l2d plugin-check ./square.so
  *   l2d plugins --plugin-path . --kind surrogate
- *   l2d run experiments/quickstart.ini --plugin-path . --set train.surrogate=square
+ * and name it in an experiment's [train] (surrogate = square, weight = ...),
+ * with --plugin-path pointing here: see docs/writing-plugins.md.
  */
 #include <math.h>
 #include <stdlib.h>

@@ -20,6 +20,7 @@ static void usage(FILE *f)
             "Run every cell of the experiment (methods x [sweep] x seeds) and record each\n"
             "finished run in the SQLite database; cells already done are skipped.\n"
             "  --set SECTION.KEY=VALUE  override a configuration value (repeatable)\n"
+            "  --unset SECTION.KEY      remove a key, e.g. a parameter another surrogate lacks\n"
             "  --db PATH                database (default: [experiment] db, or results/NAME.db)\n"
             "  --plugin-path DIRS       search these ':'-separated directories for plugins first\n"
             "  --shard I/N              run only cells k with k %% N == I (0-based)\n"
@@ -55,11 +56,11 @@ static void on_event(void *self, const struct l2d_run_event *ev)
         }
         break;
     case L2D_EV_STAGE:
-        if (v->tty) {
+        if (!strcmp(ev->message, "would run")) { /* --dry-run's list: one line each, tty or not */
+            fprintf(stderr, "[cell %zu/%zu] %s\n", ev->cell, ev->ntodo, ev->cell_id);
+        } else if (v->tty) {
             fprintf(stderr, "\r\033[K[run %zu/%zu] %s: %s", ev->cell, ev->ntodo, ev->cell_id, ev->message);
             v->line_open = 1;
-        } else if (!strcmp(ev->message, "would run")) {
-            fprintf(stderr, "[cell %zu/%zu] %s\n", ev->cell, ev->ntodo, ev->cell_id);
         }
         break;
     case L2D_EV_EPOCH:
@@ -85,6 +86,12 @@ static void on_event(void *self, const struct l2d_run_event *ev)
     fflush(stderr);
 }
 
+static void free_strings(char **s, size_t n)
+{
+    for (size_t k = 0; k < n; k++) free(s[k]);
+    free(s);
+}
+
 static void on_signal(int sig)
 {
     (void)sig;
@@ -96,30 +103,48 @@ int l2d_cmd_run(int argc, char **argv)
 {
     const char *config = NULL, *db = NULL, *ppath = NULL, *shard = NULL;
     const char **sets = calloc((size_t)argc, sizeof *sets);
-    size_t nsets = 0;
+    char **unsets = calloc((size_t)argc, sizeof *unsets); /* the strings --unset made */
+    size_t nsets = 0, nunsets = 0;
     int dry = 0, quiet = 0;
-    if (!sets) return fprintf(stderr, "l2d run: out of memory\n"), 1;
+    if (!sets || !unsets) {
+        free(sets);
+        free(unsets);
+        return fprintf(stderr, "l2d run: out of memory\n"), 1;
+    }
     int rc = 0;
     for (int k = 1; k < argc && !rc; k++) {
         const char *v;
         if (!strcmp(argv[k], "--help") || !strcmp(argv[k], "-h")) {
             usage(stdout);
-            free(sets);
-            return 0;
+            rc = -1;
+            break;
         }
         if (!strcmp(argv[k], "--dry-run")) dry = 1;
         else if (!strcmp(argv[k], "--quiet") || !strcmp(argv[k], "-q")) quiet = 1;
         else if (cli_opt_value(argc, argv, &k, "--set", &v)) {
             if (v == CLI_MISSING) rc = cli_usage_error("run", "--set needs SECTION.KEY=VALUE");
             else sets[nsets++] = v;
+        } else if (cli_opt_value(argc, argv, &k, "--unset", &v)) {
+            char *u = NULL;
+            if (v == CLI_MISSING) rc = cli_usage_error("run", "--unset needs SECTION.KEY");
+            else if (!(u = malloc(strlen(v) + 2))) rc = 1;
+            else {
+                sprintf(u, "-%s", v);
+                sets[nsets++] = unsets[nunsets++] = u;
+            }
         } else if (cli_opt_value(argc, argv, &k, "--db", &db) ||
                    cli_opt_value(argc, argv, &k, "--plugin-path", &ppath) ||
                    cli_opt_value(argc, argv, &k, "--shard", &shard)) {
             if (db == CLI_MISSING || ppath == CLI_MISSING || shard == CLI_MISSING)
-                rc = cli_usage_error("run", "%s needs a value", argv[k - 1 < 1 ? 1 : k - 1]);
+                rc = cli_usage_error("run", "%s needs a value", argv[k]); /* k was not advanced */
         } else if (argv[k][0] == '-') rc = cli_usage_error("run", "unknown option '%s'", argv[k]);
         else if (config) rc = cli_usage_error("run", "one configuration file at a time");
         else config = argv[k];
+    }
+    if (rc == -1) {
+        free_strings(unsets, nunsets);
+        free(sets);
+        return 0;
     }
     if (!rc && !config) rc = cli_usage_error("run", "which configuration file?");
     unsigned si = 0, sn = 0;
@@ -129,6 +154,7 @@ int l2d_cmd_run(int argc, char **argv)
             rc = cli_usage_error("run", "--shard takes I/N with 0 <= I < N, not '%s'", shard);
     }
     if (rc) {
+        free_strings(unsets, nunsets);
         free(sets);
         return rc;
     }
@@ -140,11 +166,12 @@ int l2d_cmd_run(int argc, char **argv)
     struct l2d_error err = {0};
     rc = l2d_run_experiment(&o, &sum, &err);
     end_line(&view);
+    free_strings(unsets, nunsets);
     free(sets);
     if (rc) {
         fprintf(stderr, "l2d run: %s\n", err.msg);
-        /* a bad configuration ran nothing: that is a usage error */
-        return sum.ran + sum.failed + sum.skipped == 0 && rc == L2D_EINVAL && !sum.ncells ? 2 : 1;
+        /* refused before any work (bad configuration): a usage error */
+        return sum.started ? 1 : 2;
     }
     if (!quiet && !dry)
         fprintf(stderr, "l2d run: %zu ran, %zu already done; results in %s\n", sum.ran, sum.skipped,

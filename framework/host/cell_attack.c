@@ -86,6 +86,23 @@ size_t l2d_attack_jobs_count(const struct l2d_cfg *cfg)
     return k;
 }
 
+int l2d_attack_clamps(const struct l2d_cfg *cfg, const struct l2d_registry *reg, int *clamps,
+                      struct l2d_error *err)
+{
+    *clamps = 0;
+    if (!l2d_attack_jobs_count(cfg) && !l2d_cfg_has_section(cfg, "attack")) return 0;
+    const char *aname = l2d_cfg_get(cfg, "attack", "plugin");
+    const struct l2d_loaded *al = l2d_registry_find(reg, L2D_KIND_ATTACK, aname ? aname : "pgd");
+    if (!al) return 0; /* validation reports an unknown plugin */
+    struct l2d_params pa;
+    int rc = l2d_cfg_params(cfg, "attack", al->desc->params, NULL, &pa, err);
+    if (rc) return rc;
+    const struct l2d_param_value *v = l2d_param(&pa, "clamp");
+    *clamps = v && v->i;
+    l2d_params_free(&pa);
+    return 0;
+}
+
 /* x_adv for every row of `data` against objective (nu, target). */
 static int perturb_split(const struct l2d_attack_ops *ops, void *st, struct l2d_mlp *rej,
                          const struct l2d_data *data, const double *c, size_t A, double nu,

@@ -11,6 +11,12 @@ struct l2d_registry;
 /* Evaluations other than clean that [eval] attacks asks for (0: none). */
 size_t l2d_attack_jobs_count(const struct l2d_cfg *cfg);
 
+/* Does the cell use an attack (evaluation, or a surrogate's inner one) whose
+ * `clamp` parameter is on? Such an attack needs a data set with a valid
+ * input range. */
+int l2d_attack_clamps(const struct l2d_cfg *cfg, const struct l2d_registry *reg, int *clamps,
+                      struct l2d_error *err);
+
 /* For each of untargeted / targeted:AGENT in [eval] attacks: attack the
  * split's inputs (the [attack] plugin, objective with parameter nu), and
  * add the system metrics, with clean costs and answers, to r under the

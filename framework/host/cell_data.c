@@ -8,6 +8,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "host/cell_attack.h"
 #include "host/cfg.h"
 #include "host/loader.h"
 #include "host/params.h"
@@ -62,30 +63,6 @@ static void logf_(void (*log)(void *, const char *), void *self, const char *fmt
     vsnprintf(msg, sizeof msg, fmt, ap);
     va_end(ap);
     log(self, msg);
-}
-
-int l2d_dataset_has_range(const struct l2d_cfg *cfg, const struct l2d_registry *reg, int64_t seed,
-                          int *has_range, struct l2d_error *err)
-{
-    const char *dname = l2d_cfg_get(cfg, "dataset", "plugin");
-    if (!dname) dname = "synthetic";
-    const struct l2d_loaded *dl = l2d_registry_find(reg, L2D_KIND_DATASET, dname);
-    if (!dl) return l2d_seterr(err, L2D_EINVAL, "[dataset] plugin: no dataset plugin named '%s'", dname);
-    const struct l2d_dataset_ops *ops = dl->desc->ops;
-    struct l2d_params p;
-    int rc = l2d_cfg_params(cfg, "dataset", dl->desc->params, NULL, &p, err);
-    if (rc) return rc;
-    struct l2d_host host = {sizeof host, (uint64_t)seed, NULL, NULL, NULL};
-    void *st = NULL;
-    rc = ops->open(&p, &host, &st, err);
-    l2d_params_free(&p);
-    if (rc) return rc;
-    struct l2d_dataset_info info;
-    memset(&info, 0, sizeof info);
-    rc = ops->info(st, &info, err);
-    *has_range = info.lo && info.hi;
-    ops->close(st);
-    return rc;
 }
 
 static int load_split(struct l2d_cell_data *cd, enum l2d_split s, struct l2d_error *err)
@@ -230,4 +207,121 @@ void l2d_cell_data_free(struct l2d_cell_data *cd)
     if (cd->ds_state) cd->ds_ops->close(cd->ds_state);
     free(cd->key);
     free(cd);
+}
+
+/* "file:line: [sec] key" of the key the plugin's message quotes first, by
+ * name or else by value (else the section's plugin key), so that the error
+ * points at the line to fix. */
+static const char *blame(const struct l2d_cfg *cfg, const char *sec, const char *msg, char *buf,
+                         size_t n)
+{
+    size_t nk = l2d_cfg_nkeys(cfg, sec);
+    char q[300];
+    for (int by_value = 0; by_value < 2; by_value++) {
+        const char *best = NULL, *best_at = NULL;
+        for (size_t k = 0; k < nk; k++) {
+            const char *key = l2d_cfg_key(cfg, sec, k);
+            const char *s = by_value ? l2d_cfg_get(cfg, sec, key) : key;
+            if (!s || !*s) continue;
+            snprintf(q, sizeof q, "'%s'", s);
+            const char *at = strstr(msg, q);
+            if (at && (!best_at || at < best_at)) best = key, best_at = at;
+        }
+        if (best) return l2d_cfg_where(cfg, sec, best, buf, n);
+    }
+    return l2d_cfg_where(cfg, sec, "plugin", buf, n);
+}
+
+static int preflight_fail(const struct l2d_cfg *cfg, const char *sec, const char *cell_id, int rc,
+                          struct l2d_error *err)
+{
+    char msg[L2D_ERRMSG_MAX], where[512];
+    snprintf(msg, sizeof msg, "%s", err->msg);
+    return l2d_seterr(err, rc == L2D_ENOMEM ? rc : L2D_EINVAL, "%s: %s (cell %s)",
+                      blame(cfg, sec, msg, where, sizeof where), msg, cell_id);
+}
+
+/* Open the data set of cfg and create every agent on its info. */
+static int preflight_one(const struct l2d_cfg *cfg, const struct l2d_registry *reg, int64_t seed,
+                         const char *cell_id, int *has_range, struct l2d_error *err)
+{
+    const char *dname = l2d_cfg_get(cfg, "dataset", "plugin");
+    if (!dname) dname = "synthetic";
+    const struct l2d_loaded *dl = l2d_registry_find(reg, L2D_KIND_DATASET, dname);
+    if (!dl) return l2d_seterr(err, L2D_EINVAL, "[dataset] plugin: no dataset plugin named '%s'", dname);
+    const struct l2d_dataset_ops *dops = dl->desc->ops;
+    struct l2d_params p;
+    int rc = l2d_cfg_params(cfg, "dataset", dl->desc->params, NULL, &p, err);
+    if (rc) return rc;
+    struct l2d_host host = {sizeof host, (uint64_t)seed, NULL, NULL, NULL};
+    void *ds = NULL;
+    rc = dops->open(&p, &host, &ds, err);
+    l2d_params_free(&p);
+    if (rc) return preflight_fail(cfg, "dataset", cell_id, rc, err);
+    struct l2d_dataset_info info;
+    if ((rc = dops->info(ds, &info, err))) rc = preflight_fail(cfg, "dataset", cell_id, rc, err);
+    *has_range = !rc && info.lo && info.hi;
+    for (size_t a = 0; !rc && a < l2d_cfg_nagents(cfg); a++) {
+        const char *sec = l2d_cfg_agent(cfg, a), *pname = l2d_cfg_get(cfg, sec, "plugin");
+        const struct l2d_loaded *pl = pname ? l2d_registry_find(reg, L2D_KIND_AGENT, pname) : NULL;
+        if (!pl) {
+            rc = l2d_seterr(err, L2D_EINVAL, "[%s] plugin: no agent plugin named '%s'", sec, pname ? pname : "");
+            break;
+        }
+        if ((rc = l2d_cfg_params(cfg, sec, pl->desc->params, NULL, &p, err))) break;
+        const struct l2d_agent_ops *ops = pl->desc->ops;
+        struct l2d_host ah = {sizeof ah, l2d_seed_mix((uint64_t)seed, sec), NULL, NULL, NULL};
+        void *st = NULL;
+        rc = ops->create(&p, &ah, &info, &st, err);
+        l2d_params_free(&p);
+        if (rc) rc = preflight_fail(cfg, sec, cell_id, rc, err);
+        else ops->destroy(st);
+    }
+    dops->close(ds);
+    return rc;
+}
+
+int l2d_cells_preflight(const struct l2d_cell *cells, size_t n, const struct l2d_registry *reg,
+                        struct l2d_error *err)
+{
+    char **seen = NULL;
+    int *ranged = NULL; /* per seen data set: does it declare a valid input range? */
+    size_t nseen = 0;
+    int rc = 0;
+    for (size_t i = 0; i < n && !rc; i++) {
+        char *key = l2d_cell_data_key(cells[i].cfg, 0); /* the seed only picks the split */
+        char **grown = key ? realloc(seen, (nseen + 1) * sizeof *seen) : NULL;
+        if (grown) seen = grown;
+        int *rgrown = grown ? realloc(ranged, (nseen + 1) * sizeof *ranged) : NULL;
+        if (rgrown) ranged = rgrown;
+        if (!grown || !rgrown) {
+            free(key);
+            rc = l2d_seterr(err, L2D_ENOMEM, "out of memory");
+            break;
+        }
+        size_t k = 0;
+        while (k < nseen && strcmp(seen[k], key)) k++;
+        if (k < nseen) {
+            free(key);
+        } else {
+            seen[nseen] = key;
+            rc = preflight_one(cells[i].cfg, reg, cells[i].seed, cells[i].id, &ranged[nseen], err);
+            nseen++;
+        }
+        int clamps = 0;
+        if (!rc) rc = l2d_attack_clamps(cells[i].cfg, reg, &clamps, err);
+        if (!rc && clamps && !ranged[k]) {
+            char where[512];
+            const char *d = l2d_cfg_get(cells[i].cfg, "dataset", "plugin");
+            rc = l2d_seterr(err, L2D_EINVAL,
+                            "%s: clamp = true, but data set '%s' has no valid input range "
+                            "(set clamp = false for tabular data)",
+                            l2d_cfg_where(cells[i].cfg, "attack", "clamp", where, sizeof where),
+                            d ? d : "synthetic");
+        }
+    }
+    for (size_t k = 0; k < nseen; k++) free(seen[k]);
+    free(seen);
+    free(ranged);
+    return rc;
 }

@@ -45,8 +45,13 @@ int l2d_cell_data_build(const struct l2d_cfg *cfg, const struct l2d_registry *re
                         struct l2d_cell_data **out, struct l2d_error *err);
 void l2d_cell_data_free(struct l2d_cell_data *cd);
 
-/* Open the cell's data set only to learn whether it declares a valid input
- * range (attacks clamp to it). */
-int l2d_dataset_has_range(const struct l2d_cfg *cfg, const struct l2d_registry *reg, int64_t seed,
-                          int *has_range, struct l2d_error *err);
+
+/* Before anything runs: for each distinct data configuration among the
+ * cells, open the data set and create (without fitting) every agent, so a
+ * missing data file or a parameter only the plugin can judge (a cluster
+ * index above z) stops the experiment with nothing run or written. Errors
+ * are L2D_EINVAL (L2D_ENOMEM aside) naming file:line, section and key. */
+struct l2d_cell;
+int l2d_cells_preflight(const struct l2d_cell *cells, size_t n, const struct l2d_registry *reg,
+                        struct l2d_error *err);
 #endif

@@ -15,7 +15,7 @@ struct l2d_cell_progress {
 struct l2d_cell_result {
     struct l2d_epoch_rec *epochs;
     size_t nepochs;
-    int best_epoch;
+    int best_epoch;  /* the epoch kept, 1-based as epochs[].epoch; -1: none */
     int64_t passes;
     struct l2d_metric *metrics;
     char **names;

@@ -54,6 +54,11 @@ int l2d_cfg_load(const char *path, struct l2d_cfg **out, struct l2d_error *err);
  * origin becomes "--set section.key". */
 int l2d_cfg_set(struct l2d_cfg *cfg, const char *assignment, struct l2d_error *err);
 
+/* Remove a key (--unset section.key, same splitting as l2d_cfg_set), e.g.
+ * to drop a parameter the next surrogate does not take. Removing a key
+ * that is not there is an error (a typo would otherwise pass silently). */
+int l2d_cfg_unset(struct l2d_cfg *cfg, const char *target, struct l2d_error *err);
+
 /* The value as written (quotes removed, blanks trimmed), or NULL if absent. */
 const char *l2d_cfg_get(const struct l2d_cfg *cfg, const char *section, const char *key);
 

@@ -542,6 +542,31 @@ int l2d_cfg_set(struct l2d_cfg *cfg, const char *assignment, struct l2d_error *e
     return rc;
 }
 
+int l2d_cfg_unset(struct l2d_cfg *cfg, const char *target, struct l2d_error *err)
+{
+    char *sec = NULL, *key = NULL;
+    if (strchr(target, '=') || l2d_cfg_split_target(target, &sec, &key))
+        return l2d_seterr(err, L2D_EINVAL, "--unset %s: expected section.key", target);
+    size_t w = 0, removed = 0;
+    for (size_t e = 0; e < cfg->nent; e++) {
+        struct l2d_cfg_entry *x = &cfg->ents[e];
+        if (!strcmp(cfg->secs[x->sec].name, sec) && !strcmp(x->key, key)) {
+            free(x->key);
+            free(x->value);
+            origin_free(&x->at);
+            removed++;
+            continue;
+        }
+        cfg->ents[w++] = *x;
+    }
+    cfg->nent = w;
+    int rc = removed ? 0 : l2d_seterr(err, L2D_EINVAL, "--unset %s: [%s] has no key '%s'", target, sec, key);
+    if (removed) changed(cfg);
+    free(sec);
+    free(key);
+    return rc;
+}
+
 /* ---- lookups -------------------------------------------------------------- */
 
 const char *l2d_cfg_get(const struct l2d_cfg *cfg, const char *section, const char *key)

@@ -65,6 +65,16 @@ static int choice_ok(const char *choices, const char *text)
 
 static int bounded(const struct l2d_param_spec *spec) { return spec->min <= spec->max; }
 
+/* The shortest text that reads back as v (so -0.1 prints as -0.1). */
+static const char *num(char *buf, size_t n, double v)
+{
+    for (int prec = 6; prec <= 17; prec++) {
+        snprintf(buf, n, "%.*g", prec, v);
+        if (strtod(buf, NULL) == v) break;
+    }
+    return buf;
+}
+
 int l2d_param_parse(const struct l2d_param_spec *spec, const char *text, const char *where,
                     struct l2d_param_value *out, struct l2d_error *err)
 {
@@ -77,9 +87,10 @@ int l2d_param_parse(const struct l2d_param_spec *spec, const char *text, const c
         int64_t v;
         if (l2d_parse_int64(text, &v))
             return l2d_seterr(err, L2D_EINVAL, "%s: '%s' is not an integer", where, text);
+        char a[32], b[32];
         if (bounded(spec) && ((double)v < spec->min || (double)v > spec->max))
-            return l2d_seterr(err, L2D_EINVAL, "%s: %lld is out of range [%.17g, %.17g]", where,
-                              (long long)v, spec->min, spec->max);
+            return l2d_seterr(err, L2D_EINVAL, "%s: %lld is out of range [%s, %s]", where,
+                              (long long)v, num(a, sizeof a, spec->min), num(b, sizeof b, spec->max));
         out->i = v;
         out->d = (double)v;
         return 0;
@@ -88,9 +99,10 @@ int l2d_param_parse(const struct l2d_param_spec *spec, const char *text, const c
         double v;
         if (l2d_parse_double(text, &v))
             return l2d_seterr(err, L2D_EINVAL, "%s: '%s' is not a finite number", where, text);
+        char a[32], b[32], c[32];
         if (bounded(spec) && (v < spec->min || v > spec->max))
-            return l2d_seterr(err, L2D_EINVAL, "%s: %.17g is out of range [%.17g, %.17g]", where,
-                              v, spec->min, spec->max);
+            return l2d_seterr(err, L2D_EINVAL, "%s: %s is out of range [%s, %s]", where,
+                              num(c, sizeof c, v), num(a, sizeof a, spec->min), num(b, sizeof b, spec->max));
         out->d = v;
         return 0;
     }

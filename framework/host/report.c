@@ -14,11 +14,14 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "host/paper.h"
 #include "host/store.h"
 
 struct row {
     char *method, *params;
-    int64_t n; /* finished runs (seeds) */
+    int64_t n;   /* finished runs (seeds); -1 for a paper's row */
+    double *pv;  /* a paper's row: its number in each column (NaN: none) */
+    int *pdec;   /* and the paper's precision */
 };
 
 /* one v_summary line of a table's experiment */
@@ -46,6 +49,10 @@ struct table {
     size_t ncols;
     char **agents; /* agent names by index (entries may be NULL) */
     size_t nagents;
+    char *config;  /* the experiment's configuration text */
+    char *sub;     /* the subtitle, when not the layout's */
+    const char *head; /* the first column's header (NULL: "method") */
+    int with_paper; /* holds a paper's rows */
     int hidden;    /* nothing to show in this layout (when listing every experiment) */
 };
 
@@ -55,6 +62,7 @@ struct report {
     const char *path;
     const struct l2d_report_opts *o;
     const char *split, *attack;
+    const struct l2d_paper *paper;
     struct table *t;
     size_t nt;
 };
@@ -115,7 +123,7 @@ static int load_experiments(struct report *r, struct l2d_error *err)
     sqlite3_stmt *s = NULL;
     int rc = sqlite3_prepare_v2(r->db,
                                 "SELECT id, name, config_hash, (SELECT count(*) FROM experiments f "
-                                "WHERE f.name = e.name) FROM experiments e WHERE ?1 IS NULL OR name = ?1 ORDER BY id",
+                                "WHERE f.name = e.name), config_text FROM experiments e WHERE ?1 IS NULL OR name = ?1 ORDER BY id",
                                 -1, &s, NULL);
     if (rc == SQLITE_OK && r->o->experiment)
         rc = sqlite3_bind_text(s, 1, r->o->experiment, -1, SQLITE_STATIC);
@@ -132,7 +140,8 @@ static int load_experiments(struct report *r, struct l2d_error *err)
         /* a name repeats when its config changed: tell them apart by hash */
         t->title = sqlite3_column_int64(s, 3) > 1 ? fmt_alloc("%s [config %s]", col_text(s, 1), col_text(s, 2))
                                                    : dupstr(col_text(s, 1));
-        if (!t->title) rc = SQLITE_NOMEM;
+        t->config = dupstr(col_text(s, 4));
+        if (!t->title || !t->config) rc = SQLITE_NOMEM;
     }
     int ret = load_status(r, rc, err);
     sqlite3_finalize(s);
@@ -159,6 +168,7 @@ static int load_rows(struct report *r, struct table *t, struct l2d_error *err)
             break;
         }
         struct row *w = &t->rows[t->nrows++];
+        memset(w, 0, sizeof *w);
         w->method = dupstr(col_text(s, 0));
         w->params = dupstr(col_text(s, 1));
         w->n = sqlite3_column_int64(s, 2);
@@ -206,6 +216,23 @@ static int load_entries(struct report *r, struct table *t, struct l2d_error *err
     return ret;
 }
 
+/* Runs without agent metrics: the agents are the config's [agent.NAME]
+ * sections, in order (the order the runner fits and indexes them). */
+static int agents_from_config(struct table *t)
+{
+    size_t cap = 0;
+    for (const char *p = t->config; p && *p; p = strchr(p, '\n'), p = p ? p + 1 : NULL) {
+        while (*p == ' ' || *p == '\t') p++;
+        if (strncmp(p, "[agent.", 7)) continue;
+        size_t len = strcspn(p + 7, "]\n");
+        if (p[7 + len] != ']' || !len) continue;
+        if (grow(&t->agents, t->nagents, &cap, sizeof *t->agents)) return -1;
+        if (!(t->agents[t->nagents] = strndup(p + 7, len))) return -1;
+        t->nagents++;
+    }
+    return 0;
+}
+
 static int load_agents(struct report *r, struct table *t, struct l2d_error *err)
 {
     sqlite3_stmt *s = NULL;
@@ -232,6 +259,7 @@ static int load_agents(struct report *r, struct table *t, struct l2d_error *err)
     }
     int ret = load_status(r, rc, err);
     sqlite3_finalize(s);
+    if (!ret && !t->nagents && agents_from_config(t)) ret = nomem(r, err);
     return ret;
 }
 
@@ -294,21 +322,40 @@ static int alloc_indices(const struct table *t, const char *attack, long **out, 
     return 0;
 }
 
-static long attack_rank(const char *a)
+/* the index of agent `name` in t, or -1 */
+static long agent_index(const struct table *t, const char *name)
+{
+    for (size_t j = 0; j < t->nagents; j++)
+        if (t->agents[j] && !strcmp(t->agents[j], name)) return (long)j;
+    return -1;
+}
+
+/* clean, untargeted, then the targeted attacks by agent index (the model
+ * first): "targeted:NAME" by the agent's index, "targeted:J" by J */
+static long attack_rank(const struct table *t, const char *a)
 {
     if (!strcmp(a, "clean")) return 0;
     if (!strcmp(a, "untargeted")) return 1;
-    long j = suffix_index(a, "targeted:");
-    return j >= 0 ? 2 + j : LONG_MAX;
+    if (strncmp(a, "targeted:", 9)) return LONG_MAX;
+    long j = agent_index(t, a + 9);
+    if (j < 0) j = suffix_index(a, "targeted:");
+    return j >= 0 ? 2 + j : LONG_MAX - 1;
 }
 
-/* clean, untargeted, targeted:0, targeted:1, ..., then the rest by name */
-static int attack_cmp(const void *a, const void *b)
+/* sort the attack labels atk[0..n) by rank, then by name; n is small */
+static void sort_attacks(const struct table *t, const char **atk, size_t n)
 {
-    const char *x = *(const char *const *)a, *y = *(const char *const *)b;
-    long rx = attack_rank(x), ry = attack_rank(y);
-    if (rx != ry) return rx < ry ? -1 : 1;
-    return strcmp(x, y);
+    for (size_t i = 1; i < n; i++) {
+        const char *x = atk[i];
+        long rx = attack_rank(t, x);
+        size_t k = i;
+        for (; k > 0; k--) {
+            long ry = attack_rank(t, atk[k - 1]);
+            if (ry < rx || (ry == rx && strcmp(atk[k - 1], x) <= 0)) break;
+            atk[k] = atk[k - 1];
+        }
+        atk[k] = x;
+    }
 }
 
 static int robustness_cols(struct report *r, struct table *t)
@@ -325,7 +372,7 @@ static int robustness_cols(struct report *r, struct table *t)
         while (a < na && strcmp(atk[a], t->ents[k].attack)) a++;
         if (a == na) atk[na++] = t->ents[k].attack;
     }
-    qsort(atk, na, sizeof *atk, attack_cmp);
+    sort_attacks(t, atk, na);
     int rc = 0;
     for (size_t a = 0; a < na && !rc; a++) rc = add_col(t, &cap, atk[a], atk[a], m, pct ? 100 : 1, pct ? 1 : 4);
     free(atk);
@@ -413,6 +460,228 @@ static int check_requested(struct report *r, struct l2d_error *err)
     return 0;
 }
 
+/* ---- a paper's numbers ---- */
+
+static int method_is(const struct l2d_paper_row *p, const char *method)
+{
+    for (size_t k = 0; k < 3 && p->methods[k]; k++)
+        if (!strcasecmp(p->methods[k], method)) return 1;
+    return 0;
+}
+
+/* the agent targeted by column c, or -1 */
+static long col_target(const struct table *t, const struct col *c)
+{
+    long rank = attack_rank(t, c->attack);
+    return rank >= 2 && rank < LONG_MAX - 1 ? rank - 2 : -1;
+}
+
+/* a row "paper: LABEL" holding p's number in each of t's columns */
+static int paper_row(const struct table *t, const struct l2d_paper_row *p, struct row *w)
+{
+    memset(w, 0, sizeof *w);
+    w->n = -1;
+    w->method = fmt_alloc("paper: %s", p->label);
+    w->params = dupstr("");
+    w->pv = malloc((t->ncols + 1) * sizeof *w->pv);
+    w->pdec = malloc((t->ncols + 1) * sizeof *w->pdec);
+    if (!w->method || !w->params || !w->pv || !w->pdec) return -1;
+    for (size_t c = 0; c < t->ncols; c++) {
+        const struct col *col = &t->cols[c];
+        w->pv[c] = NAN;
+        w->pdec[c] = 0;
+        for (size_t k = 0; k < p->ncells; k++) {
+            const struct l2d_paper_cell *cell = &p->cells[k];
+            if (strcmp(cell->metric, col->metric)) continue;
+            if (cell->attack ? strcmp(cell->attack, col->attack) : col_target(t, col) != cell->target) continue;
+            w->pv[c] = cell->value;
+            w->pdec[c] = cell->decimals;
+        }
+    }
+    return 0;
+}
+
+static int matches_paper(const struct table *t, const struct l2d_paper *pp)
+{
+    for (size_t w = 0; w < t->nrows; w++)
+        for (size_t k = 0; k < pp->nrows; k++)
+            if (method_is(&pp->rows[k], t->rows[w].method)) return 1;
+    return 0;
+}
+
+/* Put each paper row right under the last of our rows of its method, those
+ * without one at the end; the entries follow their rows' new places. */
+static int add_paper_rows(struct table *t, const struct l2d_paper *pp)
+{
+    size_t n = t->nrows + pp->nrows, m = 0;
+    struct row *rows = calloc(n, sizeof *rows);
+    size_t *map = malloc((t->nrows + 1) * sizeof *map);
+    long *last = malloc((pp->nrows + 1) * sizeof *last);
+    int rc = rows && map && last ? 0 : -1;
+    for (size_t k = 0; !rc && k < pp->nrows; k++) {
+        last[k] = -1;
+        for (size_t w = 0; w < t->nrows; w++)
+            if (method_is(&pp->rows[k], t->rows[w].method)) last[k] = (long)w;
+    }
+    for (size_t w = 0; !rc && w <= t->nrows; w++) {
+        if (w < t->nrows) {
+            map[w] = m;
+            rows[m++] = t->rows[w];
+        }
+        for (size_t k = 0; !rc && k < pp->nrows; k++)
+            if (w < t->nrows ? last[k] == (long)w : last[k] < 0) rc = paper_row(t, &pp->rows[k], &rows[m++]);
+    }
+    if (!rc) {
+        for (size_t e = 0; e < t->nents; e++) t->ents[e].row = map[t->ents[e].row];
+        free(t->rows);
+        t->rows = rows;
+        t->nrows = m;
+        rows = NULL;
+    } else if (rows) {
+        /* our rows stay with t; free only the paper rows made so far */
+        for (size_t k = 0; k < m; k++)
+            if (rows[k].n < 0) free(rows[k].method), free(rows[k].params), free(rows[k].pv), free(rows[k].pdec);
+    }
+    free(rows);
+    free(map);
+    free(last);
+    return rc;
+}
+
+/* One value per seed (the mean over that seed's runs: the agents are the
+ * same for every method of a seed), then mean and sample variance over the
+ * seeds, per agent. */
+static int load_agent_metric(struct report *r, const struct table *parent, struct table *t, const char *metric,
+                             struct l2d_error *err)
+{
+    sqlite3_stmt *s = NULL;
+    int rc = sqlite3_prepare_v2(r->db,
+                                /* identical values stay exact: no rounding in the average */
+                                "SELECT am.agent_index, ru.seed, CASE WHEN min(am.value) = max(am.value) "
+                                "THEN min(am.value) ELSE avg(am.value) END FROM agent_metrics am "
+                                "JOIN runs ru ON ru.id = am.run_id WHERE ru.experiment_id = ?1 AND "
+                                "ru.status = 'done' AND am.split = ?2 AND am.name = ?3 "
+                                "GROUP BY am.agent_index, ru.seed ORDER BY am.agent_index, ru.seed",
+                                -1, &s, NULL);
+    if (rc == SQLITE_OK) rc = sqlite3_bind_int64(s, 1, parent->id);
+    if (rc == SQLITE_OK) rc = sqlite3_bind_text(s, 2, r->split, -1, SQLITE_STATIC);
+    if (rc == SQLITE_OK) rc = sqlite3_bind_text(s, 3, metric, -1, SQLITE_STATIC);
+    double *v = NULL;
+    size_t nv = 0, cap = 0, ecap = 0;
+    long cur = -1;
+    for (int done = 0; rc == SQLITE_OK && !done;) {
+        rc = sqlite3_step(s);
+        done = rc == SQLITE_DONE;
+        if (!done && rc != SQLITE_ROW) break;
+        rc = SQLITE_OK;
+        long j = done ? -2 : (long)sqlite3_column_int64(s, 0);
+        if (cur >= 0 && j != cur && nv) {
+            /* agent `cur` is complete: its row is the index-th of t */
+            size_t row = 0;
+            while (row < t->nrows && t->rows[row].n != (int64_t)cur) row++;
+            if (row < t->nrows && !grow(&t->ents, t->nents, &ecap, sizeof *t->ents)) {
+                double mean = 0, ss = 0;
+                for (size_t k = 0; k < nv; k++) mean += v[k];
+                mean /= (double)nv;
+                for (size_t k = 0; k < nv; k++) ss += (v[k] - mean) * (v[k] - mean);
+                struct entry *e = &t->ents[t->nents++];
+                *e = (struct entry){row, dupstr("agent"), dupstr(metric), (int64_t)nv, mean,
+                                    nv > 1 ? ss / (double)(nv - 1) : NAN};
+                if (!e->attack || !e->metric) rc = SQLITE_NOMEM;
+            } else if (row < t->nrows) {
+                rc = SQLITE_NOMEM;
+            }
+            nv = 0;
+        }
+        if (done || rc != SQLITE_OK) break;
+        cur = j;
+        if (grow(&v, nv, &cap, sizeof *v)) rc = SQLITE_NOMEM;
+        else v[nv++] = sqlite3_column_double(s, 2);
+    }
+    free(v);
+    int ret = load_status(r, rc, err);
+    sqlite3_finalize(s);
+    return ret;
+}
+
+/* The agents' own metric, ours (one row per agent, mean ± std over seeds)
+ * with the paper's right under each, agents matched by index. */
+static int agents_table(struct report *r, const struct table *parent, struct table *t, struct l2d_error *err)
+{
+    const struct l2d_paper *pp = r->paper;
+    memset(t, 0, sizeof *t);
+    t->id = parent->id;
+    t->head = "agent";
+    t->title = fmt_alloc("%s: agents", parent->title);
+    t->sub = fmt_alloc("their own %s, split %s; paper: %s", pp->agent_metric, r->split, pp->title);
+    size_t cap = 0;
+    if (!t->title || !t->sub || add_col(t, &cap, pp->agent_metric, "agent", pp->agent_metric, 1, 4)) return nomem(r, err);
+    size_t na = parent->nagents > pp->nagents ? parent->nagents : pp->nagents;
+    t->rows = calloc(2 * na + 1, sizeof *t->rows);
+    if (!t->rows) return nomem(r, err);
+    /* first our agents alone, with n holding the agent's index for loading */
+    for (size_t j = 0; j < parent->nagents; j++) {
+        struct row *w = &t->rows[t->nrows++];
+        w->method = parent->agents[j] ? dupstr(parent->agents[j]) : fmt_alloc("agent %zu", j);
+        w->params = dupstr("");
+        w->n = (int64_t)j;
+        if (!w->method || !w->params) return nomem(r, err);
+    }
+    int rc = load_agent_metric(r, parent, t, pp->agent_metric, err);
+    if (rc) return rc;
+    for (size_t w = 0; w < t->nrows; w++) t->rows[w].n = 0;
+    for (size_t e = 0; e < t->nents; e++) t->rows[t->ents[e].row].n = t->ents[e].n;
+    /* then the paper's agents, each after ours of the same index */
+    struct row *rows = calloc(2 * na + 1, sizeof *rows);
+    size_t *map = malloc((t->nrows + 1) * sizeof *map);
+    if (!rows || !map) {
+        free(rows);
+        free(map);
+        return nomem(r, err);
+    }
+    struct l2d_paper_row prow = {.ncells = 1};
+    size_t m = 0;
+    for (size_t j = 0; !rc && j < na; j++) {
+        if (j < t->nrows) map[j] = m, rows[m++] = t->rows[j];
+        if (j >= pp->nagents) continue;
+        prow.label = pp->agents[j].label;
+        prow.cells[0] = (struct l2d_paper_cell){"agent", -1, pp->agent_metric, pp->agents[j].value,
+                                                pp->agents[j].decimals};
+        if (paper_row(t, &prow, &rows[m++])) rc = nomem(r, err);
+    }
+    for (size_t e = 0; e < t->nents; e++) t->ents[e].row = map[t->ents[e].row];
+    free(t->rows);
+    t->rows = rows;
+    t->nrows = m;
+    free(map);
+    return rc;
+}
+
+/* The paper's rows into the tables shown that have one of its methods (into
+ * every table shown when none has), and the agents' table after each. */
+static int add_paper(struct report *r, struct l2d_error *err)
+{
+    const struct l2d_paper *pp = r->paper;
+    int any = 0;
+    for (size_t k = 0; k < r->nt; k++) any |= !r->t[k].hidden && matches_paper(&r->t[k], pp);
+    struct table *all = calloc(2 * r->nt + 1, sizeof *all);
+    if (!all) return nomem(r, err);
+    size_t n = 0;
+    int rc = 0;
+    for (size_t k = 0; k < r->nt; k++) {
+        struct table *t = &r->t[k];
+        int with = !rc && !t->hidden && (!any || matches_paper(t, pp));
+        if (with && add_paper_rows(t, pp)) rc = nomem(r, err);
+        t->with_paper = with;
+        all[n++] = *t;
+        if (with && !rc && pp->agent_metric) rc = agents_table(r, t, &all[n++], err);
+    }
+    free(r->t);
+    r->t = all;
+    r->nt = n;
+    return rc;
+}
+
 /* ---- writing ---- */
 
 static const struct entry *find(const struct table *t, size_t row, const struct col *c)
@@ -471,12 +740,22 @@ static char *cell_text(int tex, const struct entry *e, const struct col *c)
     return fmt_alloc("%s%.*f%s%.*f%s", dollar, c->decimals, m, pm, c->decimals, sd, dollar);
 }
 
-static void subtitle(const struct report *r, char *buf, size_t len)
+/* a paper's number, at the paper's precision */
+static char *paper_text(int tex, double v, int decimals)
 {
-    if (r->o->layout == L2D_REPORT_ROBUSTNESS)
-        snprintf(buf, len, "%s under attack, split %s", r->o->nmetrics ? r->o->metrics[0] : "rmse", r->split);
+    if (isnan(v)) return dupstr(tex ? "--" : "-");
+    return tex ? fmt_alloc("$%.*f$", decimals, v) : fmt_alloc("%.*f", decimals, v);
+}
+
+static void subtitle(const struct report *r, const struct table *t, char *buf, size_t len)
+{
+    int n;
+    if (t->sub) n = snprintf(buf, len, "%s", t->sub);
+    else if (r->o->layout == L2D_REPORT_ROBUSTNESS)
+        n = snprintf(buf, len, "%s under attack, split %s", r->o->nmetrics ? r->o->metrics[0] : "rmse", r->split);
     else
-        snprintf(buf, len, "split %s, attack %s", r->split, r->attack);
+        n = snprintf(buf, len, "split %s, attack %s", r->split, r->attack);
+    if (!t->sub && t->with_paper && n >= 0 && (size_t)n < len) snprintf(buf + n, len - (size_t)n, "; paper: %s", r->paper->title);
 }
 
 static void write_latex(FILE *out, const char *title, const char *sub, char **g, size_t ncol, size_t nline,
@@ -531,23 +810,25 @@ static int write_table(const struct report *r, const struct table *t, FILE *out,
     char **g = calloc(ncol * nline, sizeof *g);
     if (!g) return -1;
     size_t k = 0;
-    g[k++] = dupstr("method");
+    g[k++] = dupstr(t->head ? t->head : "method");
     if (params) g[k++] = dupstr("params");
     g[k++] = dupstr(tex ? "$n$" : "n");
     for (size_t c = 0; c < t->ncols; c++) g[k++] = text(tex, t->cols[c].label);
     for (size_t w = 0; w < t->nrows; w++) {
         const struct row *row = &t->rows[w];
         g[k++] = text(tex, row->method);
-        if (params) g[k++] = text(tex, *row->params ? row->params : "-");
-        g[k++] = fmt_alloc("%" PRId64, row->n);
-        for (size_t c = 0; c < t->ncols; c++) g[k++] = cell_text(tex, find(t, w, &t->cols[c]), &t->cols[c]);
+        if (params) g[k++] = text(tex, *row->params ? row->params : row->n < 0 ? "" : "-");
+        g[k++] = row->n < 0 ? dupstr("") : fmt_alloc("%" PRId64, row->n);
+        for (size_t c = 0; c < t->ncols; c++)
+            g[k++] = row->pv ? paper_text(tex, row->pv[c], row->pdec[c])
+                             : cell_text(tex, find(t, w, &t->cols[c]), &t->cols[c]);
     }
     char *title = text(tex, t->title);
     int rc = title ? 0 : -1;
     for (k = 0; k < ncol * nline; k++)
         if (!g[k]) rc = -1;
     char sub[256];
-    subtitle(r, sub, sizeof sub);
+    subtitle(r, t, sub, sizeof sub);
     if (!rc && tex) write_latex(out, title, sub, g, ncol, nline, ntext, first);
     else if (!rc) rc = write_md(out, title, sub, g, ncol, nline, ntext, first);
     free(title);
@@ -602,13 +883,16 @@ static int write_csv(const struct report *r, FILE *out)
             csv_field(out, t->rows[w].method);
             fputc(',', out);
             csv_field(out, t->rows[w].params);
-            fprintf(out, ",%" PRId64, t->rows[w].n);
+            if (t->rows[w].n >= 0) fprintf(out, ",%" PRId64, t->rows[w].n);
+            else fputc(',', out);
             for (size_t u = 0; u < nu; u++) {
                 const struct col *c = NULL;
-                for (size_t i = 0; i < t->ncols && !c; i++)
+                size_t i = 0;
+                for (; i < t->ncols && !c; i++)
                     if (!strcmp(t->cols[i].label, labels[u])) c = &t->cols[i];
-                const struct entry *e = c ? find(t, w, c) : NULL;
-                if (!e) fputs(",,", out);
+                const struct entry *e = c && !t->rows[w].pv ? find(t, w, c) : NULL;
+                if (c && t->rows[w].pv && !isnan(t->rows[w].pv[i - 1])) fprintf(out, ",%.10g,", t->rows[w].pv[i - 1]);
+                else if (!e) fputs(",,", out);
                 else if (isnan(e->var)) fprintf(out, ",%.10g,", e->mean * c->scale);
                 else fprintf(out, ",%.10g,%.10g", e->mean * c->scale, sqrt(e->var) * c->scale);
             }
@@ -624,7 +908,10 @@ static void free_report(struct report *r)
     for (size_t k = 0; k < r->nt; k++) {
         struct table *t = &r->t[k];
         free(t->title);
-        for (size_t i = 0; i < t->nrows; i++) free(t->rows[i].method), free(t->rows[i].params);
+        free(t->config);
+        free(t->sub);
+        for (size_t i = 0; i < t->nrows; i++)
+            free(t->rows[i].method), free(t->rows[i].params), free(t->rows[i].pv), free(t->rows[i].pdec);
         for (size_t i = 0; i < t->nents; i++) free(t->ents[i].attack), free(t->ents[i].metric);
         for (size_t i = 0; i < t->ncols; i++)
             free(t->cols[i].label), free(t->cols[i].attack), free(t->cols[i].metric);
@@ -641,14 +928,26 @@ static void free_report(struct report *r)
 int l2d_report(const char *db_path, const struct l2d_report_opts *opts, FILE *out, struct l2d_error *err)
 {
     static const struct l2d_report_opts defaults = {0};
-    const struct l2d_report_opts *o = opts ? opts : &defaults;
+    struct l2d_report_opts po = opts ? *opts : defaults;
+    const struct l2d_report_opts *o = &po;
     if (!db_path || !out) return l2d_seterr(err, L2D_EINVAL, "report: no database or no output");
+    const struct l2d_paper *paper = NULL;
+    if (po.paper) {
+        /* a paper's table comes in its layout, with its metric */
+        if (!(paper = l2d_paper_find(po.paper)))
+            return l2d_seterr(err, L2D_EINVAL, "unknown paper table '%s' (%s)", po.paper, l2d_paper_names());
+        po.layout = paper->layout;
+        if (paper->metric && po.nmetrics && (po.nmetrics > 1 || !po.metrics || !po.metrics[0] ||
+                                             strcmp(po.metrics[0], paper->metric)))
+            return l2d_seterr(err, L2D_EINVAL, "report: %s shows the metric %s", paper->title, paper->metric);
+        if (paper->layout == L2D_REPORT_MT_TABLE1) po.nmetrics = 0;
+    }
     if (o->format > L2D_REPORT_LATEX || o->layout > L2D_REPORT_ROBUSTNESS)
         return l2d_seterr(err, L2D_EINVAL, "report: unknown format or layout");
     for (size_t k = 0; k < o->nmetrics; k++)
         if (!o->metrics || !o->metrics[k] || !*o->metrics[k])
             return l2d_seterr(err, L2D_EINVAL, "report: empty metric name");
-    struct report r = {.path = db_path, .o = o};
+    struct report r = {.path = db_path, .o = o, .paper = paper};
     r.split = o->split && *o->split ? o->split : "test";
     r.attack = o->attack && *o->attack ? o->attack : "clean";
     int rc = l2d_store_open_readonly(db_path, &r.st, err);
@@ -670,6 +969,7 @@ int l2d_report(const char *db_path, const struct l2d_report_opts *opts, FILE *ou
             for (size_t c = 0; c < t->ncols && !shown; c++) shown = find(t, w, &t->cols[c]) != NULL;
         t->hidden = !shown;
     }
+    if (!rc && paper) rc = add_paper(&r, err);
     if (!rc && o->format == L2D_REPORT_CSV && write_csv(&r, out)) rc = nomem(&r, err);
     for (size_t k = 0, first = 1; !rc && o->format != L2D_REPORT_CSV && k < r.nt; k++) {
         if (r.t[k].hidden) continue;

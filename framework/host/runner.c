@@ -154,58 +154,6 @@ static void cache_free(struct data_cache *dc)
     for (size_t k = 0; k < CACHE_MAX; k++) l2d_cell_data_free(dc->cd[k]);
 }
 
-/* Does the cell use an attack (evaluation or a surrogate's inner one)? */
-static int uses_attack(const struct l2d_cfg *cfg)
-{
-    return l2d_attack_jobs_count(cfg) > 0 || l2d_cfg_has_section(cfg, "attack");
-}
-
-/* An attack that clamps to the data's valid range needs a data set that has
- * one: refuse before any work, naming the key (each data set once). */
-static int check_attack_ranges(const struct l2d_registry *reg, const struct l2d_cell *cells,
-                               size_t n, struct l2d_error *err)
-{
-    char *checked = NULL; /* the data key last probed: cells come grouped */
-    int rc = 0;
-    for (size_t i = 0; !rc && i < n; i++) {
-        const struct l2d_cfg *cfg = cells[i].cfg;
-        if (!uses_attack(cfg)) continue;
-        const char *aname = l2d_cfg_get(cfg, "attack", "plugin");
-        const struct l2d_loaded *al = l2d_registry_find(reg, L2D_KIND_ATTACK, aname ? aname : "pgd");
-        if (!al) continue; /* validation reported it */
-        struct l2d_params pa;
-        if ((rc = l2d_cfg_params(cfg, "attack", al->desc->params, NULL, &pa, err))) break;
-        const struct l2d_param_value *clamp = l2d_param(&pa, "clamp");
-        int wants = clamp && clamp->i;
-        l2d_params_free(&pa);
-        if (!wants) continue;
-        char *key = l2d_cell_data_key(cfg, cells[i].seed);
-        if (!key) {
-            rc = l2d_seterr(err, L2D_ENOMEM, "out of memory");
-            break;
-        }
-        if (checked && !strcmp(checked, key)) {
-            free(key);
-            continue;
-        }
-        free(checked);
-        checked = key;
-        int has = 0;
-        if ((rc = l2d_dataset_has_range(cfg, reg, cells[i].seed, &has, err))) break;
-        if (!has) {
-            char where[512];
-            const char *d = l2d_cfg_get(cfg, "dataset", "plugin");
-            rc = l2d_seterr(err, L2D_EINVAL,
-                            "%s: clamp = true, but data set '%s' has no valid input range "
-                            "(set clamp = false for tabular data)",
-                            l2d_cfg_where(cfg, "attack", "clamp", where, sizeof where),
-                            d ? d : "synthetic");
-        }
-    }
-    free(checked);
-    return rc;
-}
-
 static int run_cells(struct ctx *c, struct l2d_store *st, int64_t exp_id,
                      const struct l2d_registry *reg, const struct l2d_cell *cells, size_t n,
                      struct l2d_run_summary *sum, struct l2d_error *err)
@@ -293,7 +241,9 @@ int l2d_run_experiment(const struct l2d_run_opts *o, struct l2d_run_summary *sum
     if ((rc = l2d_registry_default(&reg, o->plugin_path, err))) goto out;
     if ((rc = l2d_cfg_load(o->config_path, &cfg, err))) goto out;
     for (size_t k = 0; k < o->nsets; k++)
-        if ((rc = l2d_cfg_set(cfg, o->sets[k], err))) goto out;
+        if ((rc = o->sets[k][0] == '-' ? l2d_cfg_unset(cfg, o->sets[k] + 1, err)
+                                        : l2d_cfg_set(cfg, o->sets[k], err)))
+            goto out;
     if ((rc = l2d_cfg_validate(cfg, resolve, &reg, err))) goto out;
     if ((rc = l2d_cfg_expand(cfg, &cells, &n, err))) goto out;
     const char *threads = l2d_cfg_get(cfg, "experiment", "threads");
@@ -303,6 +253,7 @@ int l2d_run_experiment(const struct l2d_run_opts *o, struct l2d_run_summary *sum
                         o->shard_index, o->shard_count);
         goto out;
     }
+    if ((rc = l2d_cells_preflight(cells, n, &reg, err))) goto out;
     const char *db = o->db_path ? o->db_path : l2d_cfg_db(cfg);
     snprintf(sum->db_path, sizeof sum->db_path, "%s", db);
     snprintf(sum->experiment, sizeof sum->experiment, "%s", l2d_cfg_name(cfg));
@@ -320,7 +271,6 @@ int l2d_run_experiment(const struct l2d_run_opts *o, struct l2d_run_summary *sum
         }
         goto out;
     }
-    if ((rc = check_attack_ranges(&reg, cells, n, err))) goto out;
     if ((rc = ensure_parent(db, err)) || (rc = l2d_store_open(db, &st, err))) goto out;
     struct l2d_plugin_use used[L2D_MAX_AGENTS + 8];
     size_t nused = plugins_used(&reg, cells, n, used, sizeof used / sizeof *used);
@@ -328,6 +278,7 @@ int l2d_run_experiment(const struct l2d_run_opts *o, struct l2d_run_summary *sum
     if ((rc = l2d_store_experiment(st, l2d_cfg_name(cfg), l2d_cfg_text(cfg), l2d_cfg_hash(cfg),
                                    l2d_version(), nused, used, &exp_id, err)))
         goto out;
+    sum->started = 1;
     rc = run_cells(&c, st, exp_id, &reg, cells, n, sum, err);
 out:
     l2d_store_close(st);

@@ -30,7 +30,8 @@ typedef void (*l2d_run_event_fn)(void *self, const struct l2d_run_event *ev);
 
 struct l2d_run_opts {
     const char *config_path;
-    const char *const *sets;  /* "section.key=value" overrides */
+    const char *const *sets;  /* "section.key=value" overrides, or "-section.key"
+                                 to remove a key (--unset), applied in order */
     size_t nsets;
     const char *db_path;      /* NULL: experiment.db */
     const char *plugin_path;  /* extra search directories, ':'-separated */
@@ -42,6 +43,7 @@ struct l2d_run_opts {
 
 struct l2d_run_summary {
     size_t ncells, ran, skipped, failed;
+    int started;        /* 0: refused before any work (bad config or usage) */
     char db_path[1024];
     char experiment[256];
 };

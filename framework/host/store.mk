@@ -20,3 +20,7 @@ dist_l2dqueries_DATA = results/queries/best_beta_per_nu.sql results/queries/allo
 	results/queries/learning_curve.sql results/queries/summary.sql
 framework_libl2d_la_SOURCES += framework/host/report.c
 noinst_HEADERS += framework/host/report.h
+framework_libl2d_la_SOURCES += framework/host/paper.c
+noinst_HEADERS += framework/host/paper.h
+framework_libl2d_la_SOURCES += framework/host/plot.c
+noinst_HEADERS += framework/host/plot.h

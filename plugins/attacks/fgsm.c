@@ -23,7 +23,7 @@ static int fgsm_create(const struct l2d_params *p, const struct l2d_host *host, 
     c.eps = l2d_param_double(p, "eps", 0.25);
     c.steps = 1;
     c.alpha = c.eps;
-    c.clamp = l2d_param_int(p, "clamp", 1) != 0;
+    c.clamp = l2d_param_int(p, "clamp", 0) != 0;
     if (!isfinite(c.eps) || c.eps < 0.0)
         return l2d_seterr(err, L2D_EINVAL, "fgsm: eps: %g is not a finite number >= 0", c.eps);
     struct l2d_pgd_cfg *s = malloc(sizeof *s);
@@ -49,8 +49,8 @@ static const struct l2d_attack_ops fgsm_ops = {
 
 static const struct l2d_param_spec fgsm_params[] = {
     {"eps", L2D_PARAM_DOUBLE, "0.25", 0, 1e6, NULL, "size of the sign step (l_inf radius)"},
-    {"clamp", L2D_PARAM_BOOL, "true", 0, 0, NULL,
-     "clip to the input's valid range when it has one"},
+    {"clamp", L2D_PARAM_BOOL, "false", 0, 0, NULL,
+     "clip to the data set's valid input range (the data set must have one)"},
     L2D_PARAMS_END,
 };
 

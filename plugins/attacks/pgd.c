@@ -37,7 +37,7 @@ static int pgd_create(const struct l2d_params *p, const struct l2d_host *host, v
     int64_t steps = l2d_param_int(p, "steps", 10);
     double st = l2d_param_double(p, "step", 0.0);
     c.random_start = l2d_param_int(p, "random_start", 0) != 0;
-    c.clamp = l2d_param_int(p, "clamp", 1) != 0;
+    c.clamp = l2d_param_int(p, "clamp", 0) != 0;
     if (!isfinite(c.eps) || c.eps < 0.0)
         return l2d_seterr(err, L2D_EINVAL, "pgd: eps: %g is not a finite number >= 0", c.eps);
     if (steps < 1 || steps > 1000000)
@@ -74,8 +74,8 @@ static const struct l2d_param_spec pgd_params[] = {
     {"steps", L2D_PARAM_INT, "10", 1, 1000000, NULL, "number of gradient steps"},
     {"step", L2D_PARAM_DOUBLE, "0", 0, 1e6, NULL, "step size; 0 means eps/steps"},
     {"random_start", L2D_PARAM_BOOL, "false", 0, 0, NULL, "start at a uniform point of the ball"},
-    {"clamp", L2D_PARAM_BOOL, "true", 0, 0, NULL,
-     "clip to the input's valid range when it has one"},
+    {"clamp", L2D_PARAM_BOOL, "false", 0, 0, NULL,
+     "clip to the data set's valid input range (the data set must have one)"},
     L2D_PARAMS_END,
 };
 

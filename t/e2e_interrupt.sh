@@ -1,0 +1,67 @@
+#!/bin/sh
+# SIGINT in the middle of a sweep (t/data/e2e/long.ini: 6 cells of a few
+# tenths of a second): the finished runs stay, the interrupted one is
+# absent or recorded failed with 'interrupted', the exit status is not 0,
+# and a rerun finishes the rest.
+. "$top_srcdir/t/lib.sh"
+. "$top_srcdir/t/e2e_lib.sh"
+mk_tmp
+cfg=$E2E/long.ini
+db=$T_TMP/a.db
+
+"$L2D" run "$cfg" --db "$db" 2>"$T_TMP/err" &
+pid=$!
+# wait for the first finished run (stderr is not a terminal: one line per
+# event, flushed), 60 s at most
+i=0
+while ! grep -q ': done (' "$T_TMP/err" && kill -0 "$pid" 2>/dev/null && [ "$i" -lt 3000 ]; do
+    sleep 0.02
+    i=$((i + 1))
+done
+kill -INT "$pid"
+ok $? "SIGINT sent after the first run finished, while l2d was still running"
+wait "$pid"
+rc=$?
+ok "$([ "$rc" -ne 0 ]; echo $?)" "interrupted: exit status not 0 (got $rc)"
+is "$rc" "1" "exit status 1"
+like "$(tail -n 1 "$T_TMP/err")" "interrupted" "the last line says it was interrupted"
+ndone=$(grep -c ': done (' "$T_TMP/err")
+ok "$([ "$ndone" -ge 1 ] && [ "$ndone" -lt 6 ]; echo $?)" "some but not all cells finished ($ndone of 6)"
+
+if have_sql; then
+    is "$(sql "$db" "SELECT count(*) FROM runs WHERE status = 'done'")" "$ndone" \
+        "the database holds the $ndone finished runs"
+    n_metrics=$(sql "$db" "SELECT count(*) FROM metrics WHERE run_id = 1")
+    is "$(sql "$db" "SELECT count(*) FROM runs r WHERE status = 'done'
+                      AND (SELECT count(*) FROM epochs WHERE run_id = r.id) = 40
+                      AND (SELECT count(*) FROM metrics WHERE run_id = r.id) = $n_metrics
+                      AND (SELECT count(*) FROM agent_metrics WHERE run_id = r.id) = 15")" "$ndone" \
+        "each finished run is complete: 40 epochs, metrics ($n_metrics), agent metrics"
+    is "$(sql "$db" "SELECT count(*) FROM runs WHERE status = 'failed' AND error NOT LIKE '%interrupted%'")|$(sql "$db" "SELECT count(*) <= 1 FROM runs WHERE status = 'failed'")" \
+        "0|1" "the interrupted run is absent or recorded failed with 'interrupted'"
+    is "$(sql "$db" "SELECT count(*) FROM metrics m JOIN runs r ON r.id = m.run_id WHERE r.status = 'failed'")" "0" \
+        "no metrics for the interrupted run"
+    # stopped in training ("training interrupted at epoch E, batch B"), it
+    # keeps the E - 1 epochs it completed
+    is "$(sql "$db" "SELECT count(*) FROM runs r WHERE status = 'failed' AND error LIKE 'training interrupted at epoch %'
+                      AND (SELECT count(*) FROM epochs WHERE run_id = r.id)
+                          <> CAST(substr(error, 31, instr(error, ',') - 31) AS INTEGER) - 1")" "0" \
+        "an interrupted run keeps the curve of its completed epochs"
+    is "$(sql "$db" "SELECT group_concat(cell_id, ' ') FROM (SELECT cell_id FROM runs ORDER BY id)")" \
+        "$(printf 'train.nu=%s;seed=0\n' 0.5 0.75 1 1.25 1.5 2 | head -n "$(sql "$db" "SELECT count(*) FROM runs")" | paste -s -d ' ' -)" \
+        "the runs recorded are the first cells, in order"
+else
+    skip 6 "no sqlite3 shell"
+fi
+
+# resume: the rest runs, the interrupted cell included
+"$L2D" run "$cfg" --db "$db" 2>"$T_TMP/err2"
+ok $? "rerun after the interrupt exits 0"
+is "$(grep -c ': already done, skipped$' "$T_TMP/err2")|$(grep -c ': done (' "$T_TMP/err2")" "$ndone|$((6 - ndone))" \
+    "rerun: the finished cells are skipped, the others run"
+if have_sql; then
+    is "$(sql "$db" "SELECT count(*), sum(status = 'done') FROM runs")" "6|6" "all 6 cells done"
+else
+    skip 1 "no sqlite3 shell"
+fi
+finish

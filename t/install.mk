@@ -1,0 +1,13 @@
+# `make install` into a scratch DESTDIR, then the out-of-tree example plugin
+# built against it (t/install.sh).
+TESTS += t/install.sh
+EXTRA_DIST += t/install.sh
+AM_TESTS_ENVIRONMENT += \
+	MAKE='$(MAKE)'; CC='$(CC)'; PKG_CONFIG='$(PKG_CONFIG)'; \
+	inst_bindir='$(bindir)'; inst_libdir='$(libdir)'; inst_pkglibdir='$(pkglibdir)'; \
+	inst_includedir='$(includedir)'; inst_pkgdatadir='$(pkgdatadir)'; \
+	export MAKE CC PKG_CONFIG inst_bindir inst_libdir inst_pkglibdir inst_includedir inst_pkgdatadir;
+
+# Installing relinks the plugins, which briefly moves plugins/.libs/*.so
+# aside: run this test only after every other test has finished with them.
+t/install.log: $(TEST_LOGS:t/install.log=)
