@@ -6,8 +6,8 @@ bench_sard_epoch_SOURCES = bench/sard_epoch.c
 bench_sard_epoch_LDADD = framework/libl2d.la
 EXTRA_DIST += bench/sard_epoch.py bench/run.sh bench/pack.sh bench/README.md
 
-# The engine's MLP on batches split across threads (framework/core/mlp_small.c and pool.c's
-# small path and its pool): a test, unlike the benchmarks.
+# The engine's MLP on batches split across threads (the small path in
+# framework/core/mlp_small.c, the pool in pool.c): a test, unlike the benchmarks.
 check_PROGRAMS += t/test_mlp_threads
 t_test_mlp_threads_SOURCES = t/test_mlp_threads.c
 t_test_mlp_threads_LDADD = framework/libl2d.la
