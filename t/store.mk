@@ -11,3 +11,7 @@ t_report_fixture_SOURCES = t/report_fixture.c
 t_report_fixture_LDADD = framework/libl2d.la
 TESTS += t/report.sh
 EXTRA_DIST += t/report.sh
+TESTS += t/report_paper.sh
+EXTRA_DIST += t/report_paper.sh
+TESTS += t/plot.sh
+EXTRA_DIST += t/plot.sh

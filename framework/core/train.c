@@ -9,6 +9,8 @@
 #include "core/metrics.h"
 #include "core/train.h"
 
+#include "core/objectives.h"
+
 volatile sig_atomic_t l2d_interrupted = 0;
 
 /* Rows per forward call when scoring a whole split (see metrics.c). */
@@ -82,6 +84,32 @@ static int wrap_backward(void *self, const float *x, size_t B, const float *dsco
 
 /* ---- split-level loss and risk ------------------------------------------ */
 
+/* Deferral risk of rej on data attacked by the untargeted attack: the costs
+ * stay the clean ones (agents are not attacked). */
+static int adv_risk(struct l2d_mlp *rej, const struct l2d_surrogate_inst *sur,
+                    const struct l2d_data *data, const double *c, double nu, uint64_t seed,
+                    double *risk, struct l2d_error *err)
+{
+    size_t n = data->n, A = rej->out, dim = data->dim;
+    size_t chunk = n < EVAL_CHUNK ? n : EVAL_CHUNK;
+    float *xa = malloc(chunk * dim * sizeof *xa), *s = malloc(chunk * A * sizeof *s);
+    int rc = 0;
+    if (!xa || !s) rc = l2d_seterr(err, L2D_ENOMEM, "adversarial risk: out of memory");
+    double sum = 0;
+    for (size_t i0 = 0; !rc && i0 < n; i0 += chunk) {
+        size_t B = n - i0 < chunk ? n - i0 : chunk;
+        rc = l2d_rej_attack(sur->attack, rej, data->x + i0 * dim, c + i0 * A, B, nu, -1, sur->lo,
+                            sur->hi, seed + i0, xa, err);
+        if (!rc) rc = l2d_mlp_forward(rej, xa, B, s, err);
+        for (size_t i = 0; !rc && i < B; i++) sum += c[(i0 + i) * A + argmax_f(s + i * A, A)];
+    }
+    free(xa);
+    free(s);
+    if (!rc) *risk = sum / (double)n;
+    return rc;
+}
+
+
 int l2d_rejector_loss_risk(struct l2d_mlp *rej, const struct l2d_surrogate_inst *sur,
                            const struct l2d_data *data, const double *c, double *loss,
                            double *risk, struct l2d_error *err)
@@ -151,6 +179,8 @@ static int check_args(const struct l2d_train_cfg *cfg, const struct l2d_mlp *rej
     if (!sur || !sur->ops || (!sur->ops->loss && !sur->ops->train_batch))
         return l2d_seterr(err, L2D_EINVAL, "training: surrogate has neither loss nor train_batch");
     if (cfg->epochs < 1) return l2d_seterr(err, L2D_EINVAL, "train.epochs = %d: must be >= 1", cfg->epochs);
+    if (cfg->select_best && cfg->select_adv && !sur->attack)
+        return l2d_seterr(err, L2D_EINVAL, "train.select = val_adv_risk: no attack to validate with");
     if (cfg->batch < 1) return l2d_seterr(err, L2D_EINVAL, "train.batch = 0: must be >= 1");
     if (!(cfg->lr > 0) || !isfinite(cfg->lr))
         return l2d_seterr(err, L2D_EINVAL, "train.lr = %g: must be finite and > 0", cfg->lr);
@@ -284,6 +314,7 @@ int l2d_train_rejector(const struct l2d_train_cfg *cfg, struct l2d_mlp *rej,
     l2d_rng_seed(&rng, l2d_seed_mix(cfg->seed, "train.shuffle"));
     struct l2d_error e2 = {0, ""};
     int best = -1;
+    double best_rank = 0;
     int64_t step = 0;
 
     for (int e = 0; e < cfg->epochs && !rc; e++) {
@@ -329,9 +360,19 @@ int l2d_train_rejector(const struct l2d_train_cfg *cfg, struct l2d_mlp *rej,
                 break;
             }
         }
+        double rank = r->val_risk; /* what selects the epoch kept */
+        if (!rc && have_val && cfg->select_best && cfg->select_adv) {
+            rc = adv_risk(rej, sur, val, c_val, cfg->adv_nu, l2d_seed_mix(cfg->seed, "val.attack"),
+                          &rank, &e2);
+            if (rc) {
+                l2d_seterr(err, rc, "epoch %d, adversarial validation: %s", e + 1, e2.msg);
+                break;
+            }
+        }
         r->seconds = now_s() - t0;
         if (cfg->select_best && have_val) {
-            if (best < 0 || r->val_risk < epochs[best].val_risk) {
+            if (best < 0 || rank < best_rank) {
+                best_rank = rank;
                 best = e;
                 memcpy(b.best, rej->params, rej->n_params * sizeof *b.best);
             }

@@ -27,6 +27,11 @@ struct l2d_train_cfg {
     int select_best;         /* 1: keep the epoch with the lowest validation
                                 deferral risk (ties: earliest); 0: the last */
     uint64_t seed;           /* shuffling stream */
+    /* With select_best: rank epochs by the validation deferral risk under the
+     * untargeted attack (sur->attack, objective parameter adv_nu) instead of
+     * the clean one: ADV's checkpoint rule for SARD. */
+    int select_adv;
+    double adv_nu;
 };
 
 /* A created surrogate. attack, lo and hi are handed to train_batch (SARD)

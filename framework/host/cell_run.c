@@ -218,8 +218,11 @@ int l2d_cell_run(const struct l2d_cfg *cfg, const struct l2d_registry *reg,
         goto out;
     }
 
-    /* a surrogate that trains through the model (SARD) gets the [attack] plugin */
-    if (sur.ops->train_batch) {
+    /* a surrogate that trains through the model (SARD), or an adversarial
+     * checkpoint rule, gets the [attack] plugin */
+    const char *select = l2d_param_str(&pt, "select", "val_risk");
+    int select_adv = !strcmp(select, "val_adv_risk");
+    if (sur.ops->train_batch || select_adv) {
         const char *aname = l2d_cfg_get(cfg, "attack", "plugin");
         const struct l2d_loaded *al = l2d_registry_find(reg, L2D_KIND_ATTACK, aname ? aname : "pgd");
         if (!al) {
@@ -247,7 +250,9 @@ int l2d_cell_run(const struct l2d_cfg *cfg, const struct l2d_registry *reg,
         .weight_decay = l2d_param_double(&pt, "weight_decay", 0),
         .warmup = l2d_param_double(&pt, "warmup", 0),
         .cosine = !strcmp(l2d_param_str(&pt, "schedule", "cosine"), "cosine"),
-        .select_best = !strcmp(l2d_param_str(&pt, "select", "val_risk"), "val_risk"),
+        .select_best = strcmp(select, "last") != 0,
+        .select_adv = select_adv,
+        .adv_nu = l2d_param(&ps, "nu") ? l2d_param_double(&ps, "nu", 1) : 1.0,
         .seed = l2d_seed_mix((uint64_t)seed, "train"),
     };
     r->epochs = calloc((size_t)tc.epochs, sizeof *r->epochs);

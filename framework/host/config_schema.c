@@ -58,8 +58,9 @@ static const struct l2d_param_spec train_keys[] = {
     {"schedule", L2D_PARAM_ENUM, "cosine", UNBOUNDED, "constant|cosine",
      "learning-rate schedule"},
     {"warmup", L2D_PARAM_DOUBLE, "0", 0, 1, NULL, "linear warm-up, as a fraction of all steps"},
-    {"select", L2D_PARAM_ENUM, "val_risk", UNBOUNDED, "val_risk|last",
-     "which epoch to keep: lowest validation risk, or the last"},
+    {"select", L2D_PARAM_ENUM, "val_risk", UNBOUNDED, "val_risk|val_adv_risk|last",
+     "which epoch to keep: lowest validation risk, lowest validation risk under the "
+     "untargeted [attack], or the last"},
     L2D_PARAMS_END};
 
 static const struct l2d_param_spec attack_keys[] = {

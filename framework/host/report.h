@@ -28,6 +28,12 @@ struct l2d_report_opts {
      * present, then every alloc_J); robustness: metrics[0] (none: rmse) */
     size_t nmetrics;
     const char *const *metrics;
+    /* a paper's table ("mt-table1", "adv-table2"; NULL: none): its layout,
+     * and its published numbers as rows "paper: LABEL" under our rows of the
+     * matching methods (all at the end of a table where no method matches);
+     * where the paper quotes the agents' own metric, a small table of ours
+     * and theirs follows. */
+    const char *paper;
 };
 
 /* Write the report of the database at db_path (opened read-only) to out.
