@@ -4,7 +4,7 @@
 # any work.
 . "$top_srcdir/t/lib.sh"
 mk_tmp
-plan 18
+plan 22
 Q=$top_srcdir/experiments/quickstart.ini
 small="--set experiment.seeds=0 --unset sweep.cost.beta_scale --set sweep.train.nu=0.5,2 --set train.epochs=3"
 
@@ -53,7 +53,27 @@ else
     echo "ok $((T_N += 1)) # SKIP no sqlite3"
 fi
 
-# 5. bad attack settings: refused before work, naming the key; no database
+# 5. evaluation under attack: every label recorded; at eps 0 the attacked
+# system is the clean one, metric for metric
+"$L2D" run "$Q" $small --db "$T_TMP/ev0.db" --quiet --unset sweep.train.nu \
+    --set "eval.attacks=clean, untargeted, targeted:*" --set attack.eps=0 --set attack.steps=2
+ok $? "run with eval.attacks = clean, untargeted, targeted:*"
+out=$("$L2D" report "$T_TMP/ev0.db" --layout robustness --metric risk --format csv)
+is "$(printf '%s\n' "$out" | head -1)" \
+    "experiment,method,params,n,clean_mean,clean_std,untargeted_mean,untargeted_std,targeted:model_mean,targeted:model_std,targeted:expert1_mean,targeted:expert1_std,targeted:expert2_mean,targeted:expert2_std" \
+    "targeted:* expands to every agent, in agent order"
+if [ -n "${SQLITE3:-}" ]; then
+    n=$("$SQLITE3" "$T_TMP/ev0.db" "select count(*) from metrics a join metrics c on c.run_id = a.run_id
+        and c.split = a.split and c.name = a.name and c.attack = 'clean'
+        where a.attack != 'clean' and a.value != c.value")
+    is "$n" 0 "eps 0: every attacked metric equals the clean one"
+    n=$("$SQLITE3" "$T_TMP/ev0.db" "select count(distinct attack) from metrics where split = 'test'")
+    is "$n" 5 "clean, untargeted and 3 targeted labels on the test split"
+else
+    echo "ok $((T_N += 1)) # SKIP no sqlite3"; echo "ok $((T_N += 1)) # SKIP no sqlite3"
+fi
+
+# 6. bad attack settings: refused before work, naming the key; no database
 bad() { # bad DESCRIPTION PATTERN ARGS...
     d=$1; p=$2; shift 2
     out=$("$L2D" run "$Q" --db "$T_TMP/bad.db" --set eval.attacks=clean,untargeted "$@" 2>&1); rc=$?

@@ -1,7 +1,7 @@
 #!/bin/sh
 # The l2d command's own behaviour: help, version, usage errors.
 . "$top_srcdir/t/lib.sh"
-plan 10
+plan 11
 out=$("$L2D" --help); ok $? "--help exits 0"
 like "$out" "^usage: l2d" "--help prints usage"
 out=$("$L2D" --version); like "$out" "^l2d [0-9]+\.[0-9]+\.[0-9]+ \(plugin ABI 1\.[0-9]+\)" "--version"
@@ -16,4 +16,6 @@ like "$out" "3 cells" "--unset sweep.train.nu drops the nu sweep: 3 cells"
 out=$("$L2D" run "$Q" --dry-run --unset train.bogus 2>&1); rc=$?
 like "$out" "^l2d run: --unset train.bogus: \[train\] has no key 'bogus'" "--unset of a missing key is an error"
 [ $rc -eq 2 ]; ok $? "and exits 2"
+out=$("$L2D" run "$Q" --dry-run --set experiment.device=cuda 2>&1)
+like "$out" "^l2d run: --set experiment.device: 'cuda': this l2d has no CUDA backend yet" "device = cuda is refused, not run on the CPU"
 done_testing

@@ -22,4 +22,12 @@ EXTRA_DIST += t/data/csv/small.csv t/data/csv/crlf.csv t/data/csv/missing.csv \
 	t/data/csv/ragged.csv t/data/csv/notnum.csv t/data/csv/nonfinite.csv \
 	t/data/csv/empty.csv t/data/csv/noheader.csv t/data/csv/headeronly.csv \
 	t/data/csv/dropall.csv t/data/csv/dup.csv t/data/csv/badclass.csv \
-	t/data/csv/quoted.csv
+	t/data/csv/quoted.csv t/data/csv/quoted_lines.csv t/data/csv/quoted_ragged.csv \
+	t/data/csv/unclosed.csv t/data/csv/afterquote.csv t/data/csv/semicolon.csv \
+	t/data/csv/tab.csv t/data/csv/space.txt t/data/csv/cr.csv t/data/csv/na.csv \
+	t/data/csv/classes.csv t/data/csv/mixed.csv t/data/csv/unnamed.csv \
+	t/data/csv/pandas.csv t/data/csv/binary.csv t/data/csv/control.csv \
+	t/data/csv/utf16.csv t/data/csv/gzip.csv t/data/csv/blank.csv t/data/csv/onecol.csv \
+	t/data/csv/excel.csv t/data/csv/spaced.csv t/data/csv/trailing.csv t/data/csv/rownames.csv \
+	t/data/csv/iris.csv t/data/csv/wine.csv t/data/csv/iris_sklearn_head.csv \
+	t/data/csv/README.md t/data/csv/make_real.py t/data/csv/make_fixtures.py

@@ -1,5 +1,6 @@
 /* Multi-layer perceptron on the CPU: Linear layers with ReLU between them,
- * GEMMs through OpenBLAS.
+ * GEMMs through OpenBLAS, or for small models on CPUs with AVX2 and FMA the
+ * row-by-row path of mlp_small.c.
  *
  * Repeatability: every reduction is either a GEMM or a serial loop, so a
  * given seed gives the same bits run after run as long as OpenBLAS uses the
@@ -11,34 +12,20 @@
  * all backward needs (ReLU'(z) = [relu(z) > 0]). */
 #include "config.h"
 
+#include "core/mlp_impl.h"
+
 #include <cblas.h>
 #include <limits.h>
 #include <math.h>
+#include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 
-#include "l2d/engine.h"
-
-static size_t layer_offset(const struct l2d_mlp *m, size_t l)
-{
-    size_t off = 0;
-    for (size_t i = 0; i < l; i++) off += m->dims[i + 1] * m->dims[i] + m->dims[i + 1];
-    return off;
-}
-
-float *l2d_mlp_weight(struct l2d_mlp *m, size_t l) { return m->params + layer_offset(m, l); }
+float *l2d_mlp_weight(struct l2d_mlp *m, size_t l) { return m->params + l2d_mlp_layer_offset(m, l); }
 
 float *l2d_mlp_bias(struct l2d_mlp *m, size_t l)
 {
-    return m->params + layer_offset(m, l) + m->dims[l + 1] * m->dims[l];
-}
-
-static size_t max_dim(const struct l2d_mlp *m)
-{
-    size_t d = 0;
-    for (size_t l = 0; l <= m->n_layers; l++)
-        if (m->dims[l] > d) d = m->dims[l];
-    return d;
+    return m->params + l2d_mlp_layer_offset(m, l) + m->dims[l + 1] * m->dims[l];
 }
 
 void l2d_mlp_destroy(struct l2d_mlp *m)
@@ -115,7 +102,7 @@ int l2d_mlp_create(struct l2d_mlp **out_m, size_t in, const size_t *hidden, size
 static int grow(struct l2d_mlp *m, size_t B, struct l2d_error *err)
 {
     if (B <= m->cap) return 0;
-    size_t md = max_dim(m);
+    size_t md = l2d_mlp_max_dim(m);
     if (B > INT_MAX || B > SIZE_MAX / sizeof(float) / md)
         return l2d_seterr(err, L2D_EINVAL, "mlp: batch of %zu rows is too large", B);
     /* cap only moves once every buffer is big enough; a failed realloc
@@ -141,7 +128,9 @@ int l2d_mlp_forward(struct l2d_mlp *m, const float *x, size_t B, float *y, struc
     int rc = grow(m, B, err);
     if (rc) return rc;
     memcpy(m->act[0], x, B * m->in * sizeof *x);
-    for (size_t l = 0; l < m->n_layers; l++) {
+    const int small = l2d_mlp_small_fits(m);
+    if (small) l2d_mlp_small_forward(m, B);
+    for (size_t l = 0; !small && l < m->n_layers; l++) {
         const int K = (int)m->dims[l], N = (int)m->dims[l + 1];
         const float *W = l2d_mlp_weight(m, l), *b = l2d_mlp_bias(m, l);
         float *z = m->act[l + 1];
@@ -170,12 +159,13 @@ int l2d_mlp_backward(struct l2d_mlp *m, const float *dy, size_t B, float *dx, in
         return l2d_seterr(err, L2D_EINVAL,
                           "mlp backward: batch of %zu rows but the last forward kept at most %zu", B,
                           m->cap);
+    if (l2d_mlp_small_fits(m)) return l2d_mlp_small_backward(m, dy, B, dx, accumulate, err);
     float *delta = m->dbuf[0], *prev = m->dbuf[1];
     memcpy(delta, dy, B * m->out * sizeof *dy);
     for (size_t l = m->n_layers; l-- > 0;) {
         const int K = (int)m->dims[l], N = (int)m->dims[l + 1];
         if (accumulate) {
-            size_t off = layer_offset(m, l);
+            size_t off = l2d_mlp_layer_offset(m, l);
             float *gW = m->grads + off, *gb = gW + (size_t)N * (size_t)K;
             /* gW[N][K] += delta^T[N][B] act[l][B][K] */
             cblas_sgemm(CblasRowMajor, CblasTrans, CblasNoTrans, N, K, (int)B, 1.0f, delta, N,

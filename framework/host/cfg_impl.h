@@ -3,6 +3,7 @@
 #define L2D_HOST_CFG_IMPL_H
 #include <stddef.h>
 #include <stdint.h>
+#include <stdio.h>
 
 #include "host/cfg.h"
 
@@ -88,4 +89,23 @@ void l2d_plan_combo(const struct l2d_plan *plan, size_t k, size_t *method, size_
 /* The configuration of one combination, seeds left as they are. */
 int l2d_plan_apply(const struct l2d_cfg *cfg, const struct l2d_plan *plan, size_t method,
                    const size_t *choice, struct l2d_cfg **out, struct l2d_error *err);
+
+/* ---- shared by config*.c (config.c unless said) ---- */
+
+/* Lowercase in place; trim blanks at both ends in place, returning the start. */
+void l2d_cfg_lower(char *s);
+char *l2d_cfg_trim(char *s);
+void l2d_origin_free(struct l2d_origin *at);
+/* Drop the caches (canonical text, default db) after a change. */
+void l2d_cfg_changed(struct l2d_cfg *cfg);
+/* The index of section name, or -1. */
+long l2d_cfg_find_sec(const struct l2d_cfg *cfg, const char *name);
+/* Append section name with its origin (copied); its index, or -1: out of memory. */
+long l2d_cfg_add_sec(struct l2d_cfg *cfg, const char *name, const struct l2d_origin *at);
+/* An empty configuration of the file path; NULL: out of memory. */
+struct l2d_cfg *l2d_cfg_new(const char *path);
+/* config_scan.c: the sections and keys of the INI file f (read from the
+ * start) into cfg, with their lines, values left empty; checks names,
+ * repeats, quotes and line lengths. */
+int l2d_cfg_scan(struct l2d_cfg *cfg, const char *path, FILE *f, struct l2d_error *err);
 #endif

@@ -107,7 +107,7 @@ static int check_train(const struct l2d_cfg *c, const struct l2d_params *fw,
     return 0;
 }
 
-/* clean, untargeted, targeted (every agent), targeted:NAME (an agent). */
+/* clean, untargeted, targeted or targeted:* (every agent), targeted:NAME. */
 static int check_eval(const struct l2d_cfg *c, const struct l2d_params *fw,
                       struct l2d_error *err)
 {
@@ -120,7 +120,8 @@ static int check_eval(const struct l2d_cfg *c, const struct l2d_params *fw,
     int rc = 0;
     for (size_t k = 0; !rc && k < n; k++) {
         const char *it = items[k];
-        int ok = !strcmp(it, "clean") || !strcmp(it, "untargeted") || !strcmp(it, "targeted");
+        int ok = !strcmp(it, "clean") || !strcmp(it, "untargeted") || !strcmp(it, "targeted") ||
+                 !strcmp(it, "targeted:*");
         if (!ok && !strncmp(it, "targeted:", 9)) {
             char sec[128];
             snprintf(sec, sizeof sec, "agent.%s", it + 9);
@@ -134,7 +135,7 @@ static int check_eval(const struct l2d_cfg *c, const struct l2d_params *fw,
         if (!ok)
             rc = l2d_seterr(err, L2D_EINVAL,
                             "%s: '%s' is not an evaluation (clean, untargeted, targeted, "
-                            "targeted:AGENT)",
+                            "targeted:*, targeted:AGENT)",
                             where, it);
         for (size_t j = 0; !rc && j < k; j++)
             if (!strcmp(items[j], it))

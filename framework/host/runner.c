@@ -246,6 +246,13 @@ int l2d_run_experiment(const struct l2d_run_opts *o, struct l2d_run_summary *sum
             goto out;
     if ((rc = l2d_cfg_validate(cfg, resolve, &reg, err))) goto out;
     if ((rc = l2d_cfg_expand(cfg, &cells, &n, err))) goto out;
+    const char *device = l2d_cfg_get(cfg, "experiment", "device");
+    if (device && strcmp(device, "cpu")) { /* never a silent fall-back to the CPU */
+        char where[512];
+        rc = l2d_seterr(err, L2D_EINVAL, "%s: '%s': this l2d has no CUDA backend yet (use cpu)",
+                        l2d_cfg_where(cfg, "experiment", "device", where, sizeof where), device);
+        goto out;
+    }
     const char *threads = l2d_cfg_get(cfg, "experiment", "threads");
     l2d_set_threads(threads ? atoi(threads) : 1); /* validated: an integer >= 1 */
     if (o->shard_count > 1 && o->shard_index >= o->shard_count) {
