@@ -208,4 +208,9 @@ sed "s/^\[agent.expert1\]\$/[agent.$(printf "%064d" 0 | tr 0 a)]/" "$cfg" >"$T_T
 "$L2D" run -q "$T_TMP/long64.ini" --dry-run --set "eval.attacks=targeted:$(printf "%064d" 0 | tr 0 a)"
 ok $? "an agent name of 64 characters can be targeted"
 
+# rho-margin refuses a negative cost, as ce does (it returned a negative loss)
+printf '2 0 0 -1 0\n' >"$T_TMP/neg.txt"
+refused "rho-margin: negative cost" 1 "^stdin:1: rho-margin: cost \\[0\\]\\[0\\] is -1 \\(must be >= 0\\)$" \
+    sh -c '"$1" surrogate eval --plugin rho-margin <"$2"' sh "$L2D" "$T_TMP/neg.txt"
+
 finish

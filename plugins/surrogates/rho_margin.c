@@ -70,6 +70,11 @@ static int rm_loss(void *state, const double *scores, const double *costs, size_
             if (!isfinite(c[k]))
                 return l2d_seterr(err, L2D_ENUMERIC, "rho-margin: cost [%zu][%zu] is not finite",
                                   i, k);
+            /* as for ce: the surrogate is only meaningful for tau >= 0 (a
+             * negative cost gave a negative "loss") */
+            if (c[k] < 0)
+                return l2d_seterr(err, L2D_EINVAL,
+                                  "rho-margin: cost [%zu][%zu] is %g (must be >= 0)", i, k, c[k]);
             if (g) g[k] = 0.0;
         }
         double l = 0.0;
