@@ -212,5 +212,7 @@ ok $? "an agent name of 64 characters can be targeted"
 printf '2 0 0 -1 0\n' >"$T_TMP/neg.txt"
 refused "rho-margin: negative cost" 1 "^stdin:1: rho-margin: cost \\[0\\]\\[0\\] is -1 \\(must be >= 0\\)$" \
     sh -c '"$1" surrogate eval --plugin rho-margin <"$2"' sh "$L2D" "$T_TMP/neg.txt"
+refused "smooth-adv: negative cost" 1 "^stdin:1: smooth-adv: cost of agent 0 is -1 \\(must be finite and >= 0\\)$" \
+    sh -c '"$1" surrogate eval --plugin smooth-adv <"$2"' sh "$L2D" "$T_TMP/neg.txt"
 
 finish

@@ -222,6 +222,12 @@ int l2d_cell_run(const struct l2d_cfg *cfg, const struct l2d_registry *reg,
      * checkpoint rule, gets the [attack] plugin */
     const char *select = l2d_param_str(&pt, "select", "val_risk");
     int select_adv = !strcmp(select, "val_adv_risk");
+    if (strcmp(select, "last") && cd->split[L2D_VAL].data.n == 0) {
+        rc = l2d_seterr(err, L2D_EINVAL,
+                        "[train] select = %s, but the validation split is empty (set select = "
+                        "last, or a validation fraction in [dataset])", select);
+        goto out;
+    }
     if (sur.ops->train_batch || select_adv) {
         const char *aname = l2d_cfg_get(cfg, "attack", "plugin");
         const struct l2d_loaded *al = l2d_registry_find(reg, L2D_KIND_ATTACK, aname ? aname : "pgd");

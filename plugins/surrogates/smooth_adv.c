@@ -120,6 +120,12 @@ static int sard_reserve(struct sard *s, size_t B, size_t A, size_t D, struct l2d
 static int clean_row(const struct sard *s, const double *r, const double *c, size_t A,
                      double *value, double *dr, double *scratch, struct l2d_error *err)
 {
+    /* as for ce: the family is only meaningful for tau >= 0 (a negative
+     * cost gave a negative "loss") */
+    for (size_t k = 0; k < A; k++)
+        if (!(c[k] >= 0))
+            return l2d_seterr(err, isfinite(c[k]) ? L2D_EINVAL : L2D_ENUMERIC,
+                              "smooth-adv: cost of agent %zu is %g (must be finite and >= 0)", k, c[k]);
     for (size_t k = 0; k < A; k++) scratch[k] = r[k] / s->rho;
     int rc = l2d_rej_objective_score(scratch, c, A, s->u, -1, value, dr, err);
     if (rc) return rc;
