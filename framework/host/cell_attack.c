@@ -103,20 +103,43 @@ int l2d_attack_clamps(const struct l2d_cfg *cfg, const struct l2d_registry *reg,
     return 0;
 }
 
-/* x_adv for every row of `data` against objective (nu, target). */
-static int perturb_split(const struct l2d_attack_ops *ops, void *st, struct l2d_mlp *rej,
+int l2d_attack_open(const struct l2d_cfg *cfg, const struct l2d_registry *reg, uint64_t seed,
+                    struct l2d_attack_handle *h, struct l2d_error *err)
+{
+    h->ops = NULL;
+    h->state = NULL;
+    const char *aname = l2d_cfg_get(cfg, "attack", "plugin");
+    if (!aname) aname = "pgd";
+    const struct l2d_loaded *al = l2d_registry_find(reg, L2D_KIND_ATTACK, aname);
+    if (!al) return l2d_seterr(err, L2D_EINVAL, "[attack] plugin: no attack plugin named '%s'", aname);
+    struct l2d_params pa;
+    int rc = l2d_cfg_params(cfg, "attack", al->desc->params, NULL, &pa, err);
+    if (rc) return rc;
+    struct l2d_host host = {sizeof host, seed, NULL, NULL, NULL};
+    const struct l2d_attack_ops *ops = al->desc->ops;
+    rc = ops->create(&pa, &host, &h->state, err);
+    l2d_params_free(&pa);
+    if (!rc) h->ops = ops;
+    return rc;
+}
+
+void l2d_attack_close(struct l2d_attack_handle *h)
+{
+    if (h->ops) h->ops->destroy(h->state);
+    h->ops = NULL;
+    h->state = NULL;
+}
+
+/* x_adv for every row of `data` against objective (nu, target), in chunks. */
+static int perturb_split(const struct l2d_attack_handle *atk, struct l2d_mlp *rej,
                          const struct l2d_data *data, const double *c, size_t A, double nu,
                          int target, const float *lo, const float *hi, uint64_t seed,
                          float *x_adv, struct l2d_error *err)
 {
     for (size_t i0 = 0; i0 < data->n; i0 += CHUNK) {
         size_t B = data->n - i0 < CHUNK ? data->n - i0 : CHUNK;
-        struct l2d_rej_objective o;
-        int rc = l2d_rej_objective_init(&o, rej, c + i0 * A, B, A, nu, target, lo, hi, err);
-        if (rc) return rc;
-        rc = ops->perturb(st, &o.obj, data->x + i0 * data->dim, B, x_adv + i0 * data->dim,
-                          seed + i0, err);
-        l2d_rej_objective_free(&o);
+        int rc = l2d_rej_attack(atk, rej, data->x + i0 * data->dim, c + i0 * A, B, nu, target,
+                                lo, hi, seed + i0, x_adv + i0 * data->dim, err);
         if (rc) return rc;
     }
     return 0;
@@ -132,21 +155,8 @@ int l2d_eval_under_attacks(const struct l2d_cfg *cfg, const struct l2d_registry 
     int rc = parse_jobs(cfg, cd, jobs, &njobs, err);
     if (rc || !njobs) goto out_jobs;
 
-    const char *aname = l2d_cfg_get(cfg, "attack", "plugin");
-    if (!aname) aname = "pgd";
-    const struct l2d_loaded *al = l2d_registry_find(reg, L2D_KIND_ATTACK, aname);
-    if (!al) {
-        rc = l2d_seterr(err, L2D_EINVAL, "[attack] plugin: no attack plugin named '%s'", aname);
-        goto out_jobs;
-    }
-    const struct l2d_attack_ops *ops = al->desc->ops;
-    struct l2d_params pa;
-    if ((rc = l2d_cfg_params(cfg, "attack", al->desc->params, NULL, &pa, err))) goto out_jobs;
-    struct l2d_host host = {sizeof host, seed, NULL, NULL, NULL};
-    void *st = NULL;
-    rc = ops->create(&pa, &host, &st, err);
-    l2d_params_free(&pa);
-    if (rc) goto out_jobs;
+    struct l2d_attack_handle atk;
+    if ((rc = l2d_attack_open(cfg, reg, seed, &atk, err))) goto out_jobs;
 
     const struct l2d_split_buf *b = &cd->split[split];
     size_t n = b->data.n, A = cd->A;
@@ -157,7 +167,7 @@ int l2d_eval_under_attacks(const struct l2d_cfg *cfg, const struct l2d_registry 
     const float *that[L2D_MAX_AGENTS];
     for (size_t a = 0; a < A; a++) yhat[a] = b->yhat[a], that[a] = b->that[a];
     for (size_t j = 0; !rc && j < njobs && n; j++) {
-        rc = perturb_split(ops, st, rej, &b->data, c, A, nu, jobs[j].target, cd->info.lo,
+        rc = perturb_split(&atk, rej, &b->data, c, A, nu, jobs[j].target, cd->info.lo,
                            cd->info.hi, l2d_seed_mix(seed, jobs[j].label), x_adv, err);
         struct l2d_data adv = b->data;
         adv.x = x_adv;
@@ -182,7 +192,7 @@ int l2d_eval_under_attacks(const struct l2d_cfg *cfg, const struct l2d_registry 
     }
     free(x_adv);
     free(alloc);
-    ops->destroy(st);
+    l2d_attack_close(&atk);
 out_jobs:
     for (size_t j = 0; j < njobs; j++) free(jobs[j].label);
     return rc;

@@ -17,6 +17,12 @@ size_t l2d_attack_jobs_count(const struct l2d_cfg *cfg);
 int l2d_attack_clamps(const struct l2d_cfg *cfg, const struct l2d_registry *reg, int *clamps,
                       struct l2d_error *err);
 
+/* Create the cell's [attack] plugin (default pgd) with its parameters;
+ * close with l2d_attack_close (safe on a handle that failed to open). */
+int l2d_attack_open(const struct l2d_cfg *cfg, const struct l2d_registry *reg, uint64_t seed,
+                    struct l2d_attack_handle *h, struct l2d_error *err);
+void l2d_attack_close(struct l2d_attack_handle *h);
+
 /* For each of untargeted / targeted:AGENT in [eval] attacks: attack the
  * split's inputs (the [attack] plugin, objective with parameter nu), and
  * add the system metrics, with clean costs and answers, to r under the

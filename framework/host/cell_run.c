@@ -166,7 +166,7 @@ int l2d_cell_run(const struct l2d_cfg *cfg, const struct l2d_registry *reg,
 {
     memset(r, 0, sizeof *r);
     r->best_epoch = -1;
-    struct l2d_params pc = {0}, pr = {0}, pt = {0}, ps = {0}, pa = {0};
+    struct l2d_params pc = {0}, pr = {0}, pt = {0}, ps = {0};
     struct l2d_attack_handle atk = {NULL, NULL};
     double *c[3] = {NULL, NULL, NULL};
     struct l2d_mlp *rej = NULL;
@@ -229,19 +229,8 @@ int l2d_cell_run(const struct l2d_cfg *cfg, const struct l2d_registry *reg,
         goto out;
     }
     if (sur.ops->train_batch || select_adv) {
-        const char *aname = l2d_cfg_get(cfg, "attack", "plugin");
-        const struct l2d_loaded *al = l2d_registry_find(reg, L2D_KIND_ATTACK, aname ? aname : "pgd");
-        if (!al) {
-            rc = l2d_seterr(err, L2D_EINVAL, "[attack] plugin: no attack plugin named '%s'", aname ? aname : "pgd");
+        if ((rc = l2d_attack_open(cfg, reg, l2d_seed_mix((uint64_t)seed, "train.attack"), &atk, err)))
             goto out;
-        }
-        if ((rc = l2d_cfg_params(cfg, "attack", al->desc->params, NULL, &pa, err))) goto out;
-        struct l2d_host ah = {sizeof ah, l2d_seed_mix((uint64_t)seed, "train.attack"), NULL, NULL, NULL};
-        atk.ops = al->desc->ops;
-        if ((rc = atk.ops->create(&pa, &ah, &atk.state, err))) {
-            atk.ops = NULL;
-            goto out;
-        }
         sur.attack = &atk;
         sur.lo = cd->info.lo;
         sur.hi = cd->info.hi;
@@ -285,7 +274,7 @@ int l2d_cell_run(const struct l2d_cfg *cfg, const struct l2d_registry *reg,
                                     l2d_seed_mix((uint64_t)seed, "attack"), r, err);
     }
 out:
-    if (atk.ops) atk.ops->destroy(atk.state);
+    l2d_attack_close(&atk);
     if (sur.ops) sur.ops->destroy(sur.state);
     l2d_mlp_destroy(rej);
     for (int s = 0; s < 3; s++) free(c[s]);
@@ -293,7 +282,6 @@ out:
     l2d_params_free(&pr);
     l2d_params_free(&pt);
     l2d_params_free(&ps);
-    l2d_params_free(&pa);
     return rc;
 }
 
