@@ -85,30 +85,67 @@ static int load_split(struct l2d_cell_data *cd, enum l2d_split s, struct l2d_err
     return rc;
 }
 
+/* Open the cell's data set plugin ([dataset], default synthetic). *ops is
+ * left untouched when the failure is the plugin's name or parameters. */
+static int open_dataset(const struct l2d_cfg *cfg, const struct l2d_registry *reg, int64_t seed,
+                        void (*log)(void *self, const char *msg), void *log_self,
+                        const struct l2d_dataset_ops **ops, void **state, struct l2d_error *err)
+{
+    *state = NULL;
+    const char *dname = l2d_cfg_get(cfg, "dataset", "plugin");
+    if (!dname) dname = "synthetic";
+    const struct l2d_loaded *dl = l2d_registry_find(reg, L2D_KIND_DATASET, dname);
+    if (!dl) return l2d_seterr(err, L2D_EINVAL, "[dataset] plugin: no dataset plugin named '%s'", dname);
+    struct l2d_params p;
+    int rc = l2d_cfg_params(cfg, "dataset", dl->desc->params, NULL, &p, err);
+    if (rc) return rc;
+    *ops = dl->desc->ops; /* set: what fails from here is the plugin's own open */
+    struct l2d_host host = {sizeof host, (uint64_t)seed, NULL, log, log_self};
+    rc = (*ops)->open(&p, &host, state, err);
+    l2d_params_free(&p);
+    if (rc) *state = NULL;
+    return rc;
+}
+
+/* Create (not fit) the agent of section sec on the data set described by
+ * info; *ops as for open_dataset. */
+static int create_agent(const struct l2d_cfg *cfg, const struct l2d_registry *reg, const char *sec,
+                        int64_t seed, const struct l2d_dataset_info *info,
+                        void (*log)(void *self, const char *msg), void *log_self,
+                        const struct l2d_agent_ops **ops, void **state, struct l2d_error *err)
+{
+    const char *pname = l2d_cfg_get(cfg, sec, "plugin");
+    const struct l2d_loaded *pl = pname ? l2d_registry_find(reg, L2D_KIND_AGENT, pname) : NULL;
+    if (!pl) return l2d_seterr(err, L2D_EINVAL, "[%s] plugin: no agent plugin named '%s'", sec, pname ? pname : "");
+    struct l2d_params p;
+    int rc = l2d_cfg_params(cfg, sec, pl->desc->params, NULL, &p, err);
+    if (rc) return rc;
+    *ops = pl->desc->ops; /* set: what fails from here is the plugin's own create */
+    struct l2d_host host = {sizeof host, l2d_seed_mix((uint64_t)seed, sec), NULL, log, log_self};
+    *state = NULL;
+    rc = (*ops)->create(&p, &host, info, state, err);
+    l2d_params_free(&p);
+    return rc;
+}
+
 static int fit_agent(struct l2d_cell_data *cd, const struct l2d_cfg *cfg,
                      const struct l2d_registry *reg, size_t a, const char *sec, int64_t seed,
                      void (*log)(void *self, const char *msg), void *log_self,
                      struct l2d_error *err)
 {
     const char *pname = l2d_cfg_get(cfg, sec, "plugin");
-    const struct l2d_loaded *pl = pname ? l2d_registry_find(reg, L2D_KIND_AGENT, pname) : NULL;
-    if (!pl) return l2d_seterr(err, L2D_EINVAL, "[%s] plugin: no agent plugin named '%s'", sec, pname ? pname : "");
-    const struct l2d_agent_ops *ops = pl->desc->ops;
     const char *qc = l2d_cfg_get(cfg, sec, "query_cost");
     cd->query_cost[a] = 0;
     if (qc && l2d_parse_double(qc, &cd->query_cost[a]))
         return l2d_seterr(err, L2D_EINVAL, "[%s] query_cost: '%s' is not a number", sec, qc);
-    if (!(cd->agent_name[a] = strdup(sec + 6)) || !(cd->agent_plugin[a] = strdup(pname)))
+    const struct l2d_agent_ops *ops;
+    void *st;
+    int rc = create_agent(cfg, reg, sec, seed, &cd->info, log, log_self, &ops, &st, err);
+    if (rc) return rc;
+    if (!(cd->agent_name[a] = strdup(sec + 6)) || !(cd->agent_plugin[a] = strdup(pname))) {
+        ops->destroy(st);
         return l2d_seterr(err, L2D_ENOMEM, "out of memory");
-
-    struct l2d_params p;
-    int rc = l2d_cfg_params(cfg, sec, pl->desc->params, NULL, &p, err);
-    if (rc) return rc;
-    struct l2d_host host = {sizeof host, l2d_seed_mix((uint64_t)seed, sec), NULL, log, log_self};
-    void *st = NULL;
-    rc = ops->create(&p, &host, &cd->info, &st, err);
-    l2d_params_free(&p);
-    if (rc) return rc;
+    }
     unsigned outs = ops->outputs(st);
     rc = ops->fit(st, &cd->split[L2D_TRAIN].data, &cd->split[L2D_VAL].data, err);
     for (int s = 0; !rc && s < 3; s++) {
@@ -145,22 +182,8 @@ int l2d_cell_data_build(const struct l2d_cfg *cfg, const struct l2d_registry *re
     int rc = 0;
     const char *dname = l2d_cfg_get(cfg, "dataset", "plugin");
     if (!dname) dname = "synthetic";
-    const struct l2d_loaded *dl = l2d_registry_find(reg, L2D_KIND_DATASET, dname);
-    if (!dl) {
-        rc = l2d_seterr(err, L2D_EINVAL, "[dataset] plugin: no dataset plugin named '%s'", dname);
-        goto fail;
-    }
-    cd->ds_ops = dl->desc->ops;
-    struct l2d_params p;
-    if ((rc = l2d_cfg_params(cfg, "dataset", dl->desc->params, NULL, &p, err))) goto fail;
-    struct l2d_host host = {sizeof host, (uint64_t)seed, NULL, log, log_self};
     logf_(log, log_self, "loading data set '%s'", dname);
-    rc = cd->ds_ops->open(&p, &host, &cd->ds_state, err);
-    l2d_params_free(&p);
-    if (rc) {
-        cd->ds_state = NULL;
-        goto fail;
-    }
+    if ((rc = open_dataset(cfg, reg, seed, log, log_self, &cd->ds_ops, &cd->ds_state, err))) goto fail;
     if ((rc = cd->ds_ops->info(cd->ds_state, &cd->info, err))) goto fail;
     for (int s = 0; s < 3; s++)
         if ((rc = load_split(cd, (enum l2d_split)s, err))) goto fail;
@@ -255,37 +278,21 @@ static int preflight_one(const struct l2d_cfg *cfg, const struct l2d_registry *r
                          const char *cell_id, struct preflight *pf, struct l2d_error *err)
 {
     memset(pf, 0, sizeof *pf);
-    const char *dname = l2d_cfg_get(cfg, "dataset", "plugin");
-    if (!dname) dname = "synthetic";
-    const struct l2d_loaded *dl = l2d_registry_find(reg, L2D_KIND_DATASET, dname);
-    if (!dl) return l2d_seterr(err, L2D_EINVAL, "[dataset] plugin: no dataset plugin named '%s'", dname);
-    const struct l2d_dataset_ops *dops = dl->desc->ops;
-    struct l2d_params p;
-    int rc = l2d_cfg_params(cfg, "dataset", dl->desc->params, NULL, &p, err);
-    if (rc) return rc;
-    struct l2d_host host = {sizeof host, (uint64_t)seed, NULL, NULL, NULL};
-    void *ds = NULL;
-    rc = dops->open(&p, &host, &ds, err);
-    l2d_params_free(&p);
-    if (rc) return preflight_fail(cfg, "dataset", cell_id, rc, err);
+    const struct l2d_dataset_ops *dops = NULL;
+    void *ds;
+    int rc = open_dataset(cfg, reg, seed, NULL, NULL, &dops, &ds, err);
+    if (rc) return dops ? preflight_fail(cfg, "dataset", cell_id, rc, err) : rc;
     struct l2d_dataset_info info;
     if ((rc = dops->info(ds, &info, err))) rc = preflight_fail(cfg, "dataset", cell_id, rc, err);
     pf->ranged = !rc && info.lo && info.hi;
     pf->n_classes = rc ? 0 : info.n_classes;
     pf->tdim = rc ? 0 : info.tdim;
     for (size_t a = 0; !rc && a < l2d_cfg_nagents(cfg) && a < L2D_MAX_AGENTS; a++) {
-        const char *sec = l2d_cfg_agent(cfg, a), *pname = l2d_cfg_get(cfg, sec, "plugin");
-        const struct l2d_loaded *pl = pname ? l2d_registry_find(reg, L2D_KIND_AGENT, pname) : NULL;
-        if (!pl) {
-            rc = l2d_seterr(err, L2D_EINVAL, "[%s] plugin: no agent plugin named '%s'", sec, pname ? pname : "");
-            break;
-        }
-        if ((rc = l2d_cfg_params(cfg, sec, pl->desc->params, NULL, &p, err))) break;
-        const struct l2d_agent_ops *ops = pl->desc->ops;
-        struct l2d_host ah = {sizeof ah, l2d_seed_mix((uint64_t)seed, sec), NULL, NULL, NULL};
-        void *st = NULL;
-        rc = ops->create(&p, &ah, &info, &st, err);
-        l2d_params_free(&p);
+        const char *sec = l2d_cfg_agent(cfg, a);
+        const struct l2d_agent_ops *ops = NULL;
+        void *st;
+        rc = create_agent(cfg, reg, sec, seed, &info, NULL, NULL, &ops, &st, err);
+        if (rc && !ops) break; /* unknown plugin or a bad parameter: already named */
         if (rc) {
             rc = preflight_fail(cfg, sec, cell_id, rc, err);
         } else {
