@@ -1,0 +1,25 @@
+# framework/cuda: the CUDA backend, part of libl2d when configure finds the
+# toolkit. .cu files go through nvcc under libtool: libtool would add -fPIC
+# and -DPIC, which nvcc rejects, so the rule asks for non-PIC and hands
+# -fPIC to the host compiler itself.
+SUFFIXES = .cu
+.cu.lo:
+	$(AM_V_CC)$(LIBTOOL) $(AM_V_lt) --tag=CC --mode=compile $(NVCC) -prefer-non-pic \
+	  --compiler-options=-fPIC,-Wall $(CUDA_ARCH_FLAGS) -std=c++17 $(DEFS) $(DEFAULT_INCLUDES) \
+	  $(AM_CPPFLAGS) $(CUDA_CFLAGS) $(CPPFLAGS) $(NVCCFLAGS) -c -o $@ $<
+
+l2dinclude_HEADERS += framework/include/l2d/device.h
+framework_libl2d_la_SOURCES += framework/cuda/device.c
+if HAVE_CUDA
+framework_libl2d_la_SOURCES += framework/cuda/selftest.cu
+framework_libl2d_la_CFLAGS += $(CUDA_CFLAGS)
+framework_libl2d_la_LIBADD += $(CUDA_LIBS)
+endif
+EXTRA_DIST += framework/cuda/selftest.cu
+
+check_PROGRAMS += t/test_device t/test_cuda_device
+t_test_device_SOURCES = t/test_device.c
+t_test_device_LDADD = framework/libl2d.la
+t_test_cuda_device_SOURCES = t/test_cuda_device.c
+t_test_cuda_device_LDADD = framework/libl2d.la
+TESTS += t/test_device t/test_cuda_device
