@@ -13,7 +13,7 @@ t_plugins_fake_magic_la_SOURCES = t/plugins/fake.c
 t_plugins_fake_magic_la_CPPFLAGS = $(AM_CPPFLAGS) -DFAKE_NAME='"fake-magic"' -DFAKE_BAD_MAGIC
 t_plugins_fake_magic_la_LDFLAGS = $(fake_flags)
 t_plugins_fake_abi_la_SOURCES = t/plugins/fake.c
-t_plugins_fake_abi_la_CPPFLAGS = $(AM_CPPFLAGS) -DFAKE_NAME='"fake-abi"' -DFAKE_ABI_MAJOR=2
+t_plugins_fake_abi_la_CPPFLAGS = $(AM_CPPFLAGS) -DFAKE_NAME='"fake-abi"' -DFAKE_ABI_MAJOR=3
 t_plugins_fake_abi_la_LDFLAGS = $(fake_flags)
 t_plugins_fake_noentry_la_SOURCES = t/plugins/fake.c
 t_plugins_fake_noentry_la_CPPFLAGS = $(AM_CPPFLAGS) -DFAKE_NAME='"fake-noentry"' -DFAKE_NO_ENTRY

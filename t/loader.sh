@@ -19,7 +19,7 @@ like "$out" "fake-magic.so.*bad magic" "the message names the file and the magic
 
 out=$("$L2D" plugin-check "$P/fake-abi.so" 2>&1); rc=$?
 [ $rc -eq 1 ]; ok $? "another ABI major is refused"
-like "$out" "fake-abi.so.*ABI 2\.0" "the message names the file and its ABI"
+like "$out" "fake-abi.so.*ABI 3\.0" "the message names the file and its ABI"
 
 out=$("$L2D" plugin-check "$P/fake-noentry.so" 2>&1); rc=$?
 [ $rc -eq 1 ]; ok $? "a missing entry point is refused"

@@ -136,7 +136,7 @@ static int stub_perturb(void *state, const struct l2d_objective *obj, const floa
     return 0;
 }
 
-static const struct l2d_attack_ops stub_ops = {NULL, stub_perturb, NULL};
+static const struct l2d_attack_ops stub_ops = {sizeof(struct l2d_attack_ops), NULL, stub_perturb, NULL};
 
 struct sur {
     struct l2d_registry reg;

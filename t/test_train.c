@@ -88,7 +88,7 @@ static int faulty_loss(void *state, const double *scores, const double *costs, s
     return 0;
 }
 
-static const struct l2d_surrogate_ops faulty_ops = {NULL, faulty_loss, NULL, NULL, NULL, NULL};
+static const struct l2d_surrogate_ops faulty_ops = {sizeof(struct l2d_surrogate_ops), NULL, faulty_loss, NULL, NULL, NULL, NULL};
 
 /* loss_i = sum_k w_k r_ik: a constant gradient, so SGD moves every bias
  * by -w_k * (sum of the learning rates used). */
@@ -106,7 +106,7 @@ static int lin_loss(void *state, const double *scores, const double *costs, size
     }
     return 0;
 }
-static const struct l2d_surrogate_ops lin_ops = {NULL, lin_loss, NULL, NULL, NULL, NULL};
+static const struct l2d_surrogate_ops lin_ops = {sizeof(struct l2d_surrogate_ops), NULL, lin_loss, NULL, NULL, NULL, NULL};
 
 /* The toy surrogate run through train_batch and the model context; checks
  * dx against W^T dscores for a linear rejector. `rounds` forward/backward
@@ -145,7 +145,7 @@ static int tb_train_batch(void *state, const struct l2d_model_ctx *model,
     free(sc), free(g), free(dx), free(sd), free(gd);
     return rc;
 }
-static const struct l2d_surrogate_ops tb_ops = {NULL, toy_loss, toy_infimum, tb_train_batch,
+static const struct l2d_surrogate_ops tb_ops = {sizeof(struct l2d_surrogate_ops), NULL, toy_loss, toy_infimum, tb_train_batch,
                                                 NULL, NULL};
 
 struct prog {
@@ -333,7 +333,7 @@ int main(void)
     rc = l2d_train_rejector(&cfg, m, &toy, &wrongdim, tr.c, &va.d, va.c, rec, NULL, NULL, NULL,
                             &err);
     tap_ok(rc == L2D_EINVAL && strstr(err.msg, "dim"), "wrong dim: %s", err.msg);
-    struct l2d_surrogate_ops none = {NULL, NULL, NULL, NULL, NULL, NULL};
+    struct l2d_surrogate_ops none = {sizeof(struct l2d_surrogate_ops), NULL, NULL, NULL, NULL, NULL, NULL};
     struct l2d_surrogate_inst ns = {&none, NULL, "none", NULL, NULL, NULL};
     rc = l2d_train_rejector(&cfg, m, &ns, &tr.d, tr.c, &va.d, va.c, rec, NULL, NULL, NULL, &err);
     tap_ok(rc == L2D_EINVAL, "surrogate without loss: %s", err.msg);

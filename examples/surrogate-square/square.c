@@ -63,6 +63,7 @@ static int square_loss(void *state, const double *scores, const double *costs, s
 static void square_destroy(void *state) { free(state); }
 
 static const struct l2d_surrogate_ops square_ops = {
+    .struct_size = sizeof(struct l2d_surrogate_ops),
     .create = square_create,
     .loss = square_loss,
     .destroy = square_destroy,

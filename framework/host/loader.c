@@ -4,6 +4,7 @@
 #include "host/loader.h"
 
 #include <ctype.h>
+#include <stddef.h>
 #include <dirent.h>
 #include <dlfcn.h>
 #include <stdlib.h>
@@ -30,6 +31,21 @@ static int name_ok(const char *s)
         if (!(islower((unsigned char)*s) || isdigit((unsigned char)*s) || *s == '_' || *s == '-'))
             return 0;
     return 1;
+}
+
+/* The ops table's own size: at least up to the last op of ABI 2.0 (destroy
+ * or close), so every required op can be read; an older host reads no op
+ * past its own size, a newer one none past the plugin's. */
+static size_t ops_min_size(enum l2d_kind k)
+{
+    switch (k) {
+    case L2D_KIND_DATASET: return offsetof(struct l2d_dataset_ops, close) + sizeof(void (*)(void *));
+    case L2D_KIND_AGENT: return offsetof(struct l2d_agent_ops, destroy) + sizeof(void (*)(void *));
+    case L2D_KIND_SURROGATE:
+        return offsetof(struct l2d_surrogate_ops, destroy) + sizeof(void (*)(void *));
+    case L2D_KIND_ATTACK: return offsetof(struct l2d_attack_ops, destroy) + sizeof(void (*)(void *));
+    }
+    return 0;
 }
 
 /* The ops every kind must provide; optional ones are not checked. */
@@ -85,6 +101,12 @@ static int check_descriptor(const struct l2d_plugin *d, const char *path, unsign
         return l2d_seterr(err, L2D_EINVAL, "%s: %s: version or summary is missing", path, d->name);
     if (!d->ops)
         return l2d_seterr(err, L2D_EINVAL, "%s: %s: no ops table", path, d->name);
+    size_t ops_size = *(const size_t *)d->ops, need = ops_min_size(d->kind);
+    if (ops_size < need)
+        return l2d_seterr(err, L2D_EINVAL,
+                          "%s: %s: ops table struct_size %zu is smaller than ABI %d's %zu "
+                          "(set .struct_size = sizeof(struct l2d_%s_ops))",
+                          path, d->name, ops_size, L2D_ABI_MAJOR, need, l2d_kind_name(d->kind));
     const char *op = missing_op(d);
     if (op)
         return l2d_seterr(err, L2D_EINVAL, "%s: %s: %s plugin lacks the '%s' op", path, d->name,

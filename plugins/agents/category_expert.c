@@ -143,7 +143,7 @@ static void catexp_destroy(void *state)
     free(s);
 }
 
-static const struct l2d_agent_ops catexp_ops = {catexp_create, catexp_outputs, catexp_fit,
+static const struct l2d_agent_ops catexp_ops = {sizeof(struct l2d_agent_ops), catexp_create, catexp_outputs, catexp_fit,
                                                 catexp_predict, catexp_destroy};
 
 static const struct l2d_plugin catexp_desc =

@@ -334,7 +334,7 @@ static int clexp_predict(void *state, const struct l2d_data *d, int32_t *yhat, f
     return 0;
 }
 
-static const struct l2d_agent_ops clexp_ops = {clexp_create, clexp_outputs, clexp_fit,
+static const struct l2d_agent_ops clexp_ops = {sizeof(struct l2d_agent_ops), clexp_create, clexp_outputs, clexp_fit,
                                                clexp_predict, clexp_destroy};
 
 static const struct l2d_plugin clexp_desc =

@@ -330,7 +330,7 @@ static int net_predict(void *state, const struct l2d_data *d, int32_t *yhat, flo
     return rc;
 }
 
-static const struct l2d_agent_ops net_ops = {net_create, net_outputs, net_fit, net_predict,
+static const struct l2d_agent_ops net_ops = {sizeof(struct l2d_agent_ops), net_create, net_outputs, net_fit, net_predict,
                                              net_destroy};
 
 static const struct l2d_plugin net_desc =

@@ -42,6 +42,7 @@ static int fgsm_perturb(void *state, const struct l2d_objective *obj, const floa
 static void fgsm_destroy(void *state) { free(state); }
 
 static const struct l2d_attack_ops fgsm_ops = {
+    .struct_size = sizeof(struct l2d_attack_ops),
     .create = fgsm_create,
     .perturb = fgsm_perturb,
     .destroy = fgsm_destroy,

@@ -63,6 +63,7 @@ static int pgd_perturb(void *state, const struct l2d_objective *obj, const float
 static void pgd_destroy(void *state) { free(state); }
 
 static const struct l2d_attack_ops pgd_ops = {
+    .struct_size = sizeof(struct l2d_attack_ops),
     .create = pgd_create,
     .perturb = pgd_perturb,
     .destroy = pgd_destroy,

@@ -867,7 +867,7 @@ static int csv_batch(void *state, enum l2d_split split, const size_t *idx, size_
     return l2d_table_batch(&s->tb, split, idx, n, x, y, t, err);
 }
 
-static const struct l2d_dataset_ops csv_ops = {csv_open, csv_info, csv_batch, csv_close};
+static const struct l2d_dataset_ops csv_ops = {sizeof(struct l2d_dataset_ops), csv_open, csv_info, csv_batch, csv_close};
 
 static const struct l2d_plugin csv_plugin =
     L2D_PLUGIN_HEADER(L2D_KIND_DATASET, "csv", "1.1",

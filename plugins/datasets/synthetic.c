@@ -220,7 +220,7 @@ static int synthetic_batch(void *state, enum l2d_split split, const size_t *idx,
     return l2d_table_batch(&s->tb, split, idx, n, x, y, t, err);
 }
 
-static const struct l2d_dataset_ops synthetic_ops = {synthetic_open, synthetic_info,
+static const struct l2d_dataset_ops synthetic_ops = {sizeof(struct l2d_dataset_ops), synthetic_open, synthetic_info,
                                                      synthetic_batch, synthetic_close};
 
 static const struct l2d_plugin synthetic_plugin =

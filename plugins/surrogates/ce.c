@@ -212,12 +212,12 @@ static int ce_infimum(void *state, const double *costs, size_t B, size_t A, doub
 }
 
 static const struct l2d_surrogate_ops ce_ops = {
+    .struct_size = sizeof(struct l2d_surrogate_ops),
     .create = ce_create,
     .loss = ce_loss,
     .infimum = ce_infimum,
     .train_batch = NULL,
     .destroy = ce_destroy,
-    .device = NULL,
 };
 
 static const struct l2d_plugin ce_plugin =

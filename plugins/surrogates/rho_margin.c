@@ -115,12 +115,12 @@ static int rm_loss(void *state, const double *scores, const double *costs, size_
 static void rm_destroy(void *state) { free(state); }
 
 static const struct l2d_surrogate_ops rm_ops = {
+    .struct_size = sizeof(struct l2d_surrogate_ops),
     .create = rm_create,
     .loss = rm_loss,
     .infimum = NULL,
     .train_batch = NULL,
     .destroy = rm_destroy,
-    .device = NULL,
 };
 
 static const struct l2d_param_spec rm_params[] = {

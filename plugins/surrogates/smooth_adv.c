@@ -390,12 +390,12 @@ static int sard_train_batch(void *state, const struct l2d_model_ctx *model,
 }
 
 static const struct l2d_surrogate_ops sard_ops = {
+    .struct_size = sizeof(struct l2d_surrogate_ops),
     .create = sard_create,
     .loss = sard_loss,
     .infimum = NULL,
     .train_batch = sard_train_batch,
     .destroy = sard_destroy,
-    .device = NULL,
 };
 
 static const struct l2d_param_spec sard_params[] = {

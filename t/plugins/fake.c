@@ -33,7 +33,7 @@ static int loss(void *st, const double *r, const double *c, size_t B, size_t A, 
 
 static void destroy(void *st) { (void)st; }
 
-static const struct l2d_surrogate_ops ops = {create, loss, NULL, NULL, destroy, NULL};
+static const struct l2d_surrogate_ops ops = {sizeof(struct l2d_surrogate_ops), create, loss, NULL, NULL, destroy};
 
 #ifndef FAKE_DEFAULT
 #define FAKE_DEFAULT "1"

@@ -25,7 +25,7 @@ extern "C" {
 #endif
 
 #define L2D_PLUGIN_MAGIC 0x4c32442d504c5547ULL /* "L2D-PLUG" */
-#define L2D_ABI_MAJOR 1
+#define L2D_ABI_MAJOR 2
 #define L2D_ABI_MINOR 0
 
 /* ---- status and errors -------------------------------------------------- */
@@ -165,6 +165,9 @@ struct l2d_host {
     void *log_self;
 };
 
+struct l2d_mlp_view;
+struct l2d_pgd_spec;
+
 /* The rejector as a differentiable function, for surrogates that need more
  * than scores (smooth-adv / SARD) and for attack objectives. */
 struct l2d_model_ctx {
@@ -177,6 +180,25 @@ struct l2d_model_ctx {
     int (*backward)(void *self, const float *x, size_t B, const float *dscores,
                     float *dx, int accumulate, struct l2d_error *err);
     const float *lo, *hi; /* valid input range or NULL */
+    /* ABI 2. device < 0: every array above and below is host memory.
+     * device = N: x, scores, dscores, dx, lo, hi are arrays in the memory of
+     * cuda:N and forward/backward queue their work on `stream` (a
+     * cudaStream_t) without synchronising. */
+    int device;
+    void *stream;
+    /* The rejector's layout when it is an MLP (else NULL), for plugins that
+     * fuse its forward and backward into their own kernels. */
+    const struct l2d_mlp_view *mlp;
+};
+
+/* An MLP's parameters where the model lives: per layer l = 0..n_layers-1,
+ * W[dims[l+1]][dims[l]] row-major then b[dims[l+1]], in one array; ReLU after
+ * every layer but the last. grads has the same layout and accumulates. */
+struct l2d_mlp_view {
+    size_t n_layers;
+    const size_t *dims;   /* n_layers + 1 entries, host memory */
+    const float *params;
+    float *grads;
 };
 
 /* The objective an attack maximises (maximise != 0) or minimises. */
@@ -188,6 +210,10 @@ struct l2d_objective {
     int (*value_grad)(void *self, const float *x, size_t B, double *value,
                       float *grad, struct l2d_error *err);
     const float *lo, *hi; /* valid range per feature, or NULL */
+    /* ABI 2: as for struct l2d_model_ctx; on a device, value[B] and
+     * grad[B][dim] are device arrays too. */
+    int device;
+    void *stream;
 };
 
 struct l2d_attack;        /* an attack instance, for surrogates that use one */
@@ -206,6 +232,7 @@ enum l2d_kind {
 };
 
 struct l2d_dataset_ops {
+    size_t struct_size; /* sizeof at build time: the host reads no op past it */
     int (*open)(const struct l2d_params *p, const struct l2d_host *host, void **state,
                 struct l2d_error *err);
     int (*info)(void *state, struct l2d_dataset_info *info, struct l2d_error *err);
@@ -223,6 +250,7 @@ enum l2d_agent_output {
 };
 
 struct l2d_agent_ops {
+    size_t struct_size; /* sizeof at build time: the host reads no op past it */
     int (*create)(const struct l2d_params *p, const struct l2d_host *host,
                   const struct l2d_dataset_info *info, void **state, struct l2d_error *err);
     /* Which of enum l2d_agent_output this instance fills. */
@@ -238,6 +266,7 @@ struct l2d_agent_ops {
 };
 
 struct l2d_surrogate_ops {
+    size_t struct_size; /* sizeof at build time: the host reads no op past it */
     int (*create)(const struct l2d_params *p, const struct l2d_host *host, void **state,
                   struct l2d_error *err);
     /* Per-sample surrogate loss and its gradient w.r.t. the scores.
@@ -256,11 +285,30 @@ struct l2d_surrogate_ops {
                        const struct l2d_attack_handle *attack, const float *x,
                        const double *costs, size_t B, double *loss, struct l2d_error *err);
     void (*destroy)(void *state);
-    /* Reserved for a device (CUDA) variant; NULL for now. */
-    const void *device;
+    /* ---- ABI 2: device ops (NULL: host only; the host then copies the
+     * arrays to the host, calls the host op and copies back, and says once
+     * that the run is on the slow path). Arrays are in the memory of the
+     * run's CUDA device; work goes on `stream` (a cudaStream_t), never
+     * synchronised or copied to the host inside the op, so the host can
+     * capture it into a CUDA graph. Scratch memory may be allocated on a
+     * call with a larger B than before (the host makes the first call of a
+     * run with the largest B, outside any capture) and kept until destroy.
+     * Errors that need the data (a non-finite loss) are not reported here:
+     * the host checks the outputs. */
+    /* loss[B] and, when grad != NULL, grad[B][A] = scale * d loss_i / d scores_i. */
+    int (*loss_device)(void *state, const float *scores, const double *costs, size_t B, size_t A,
+                       double scale, double *loss, float *grad, void *stream,
+                       struct l2d_error *err);
+    /* train_batch on device arrays: model is a device context (model->device
+     * >= 0), x[B][dim], costs[B][A], loss[B] device arrays. */
+    int (*train_batch_device)(void *state, const struct l2d_model_ctx *model,
+                              const struct l2d_attack_handle *attack, const float *x,
+                              const double *costs, size_t B, double *loss, void *stream,
+                              struct l2d_error *err);
 };
 
 struct l2d_attack_ops {
+    size_t struct_size; /* sizeof at build time: the host reads no op past it */
     int (*create)(const struct l2d_params *p, const struct l2d_host *host, void **state,
                   struct l2d_error *err);
     /* x_adv[B][dim] from x[B][dim]: the point of the ball around x (and of
@@ -268,7 +316,36 @@ struct l2d_attack_ops {
     int (*perturb)(void *state, const struct l2d_objective *obj, const float *x, size_t B,
                    float *x_adv, uint64_t seed, struct l2d_error *err);
     void (*destroy)(void *state);
+    /* ---- ABI 2 (NULL: absent) */
+    /* perturb on device arrays against a device objective (obj->device >=
+     * 0), queued on `stream`; the rules of the surrogate's device ops. */
+    int (*perturb_device)(void *state, const struct l2d_objective *obj, const float *x, size_t B,
+                          float *x_adv, uint64_t seed, void *stream, struct l2d_error *err);
+    /* The attack as a projected-gradient method, for callers that fuse it
+     * into their own kernels (smooth-adv's SARD step): 0 and *spec filled,
+     * or non-zero when the attack is not of that form. */
+    int (*describe)(void *state, struct l2d_pgd_spec *spec);
 };
+
+/* A projected-gradient attack, as describe() gives it: `steps` steps of
+ * size alpha (l_inf: sign of the gradient; l_2: the normalised gradient)
+ * projected on the ball of radius eps around x, clipped to the objective's
+ * lo/hi when clamp, from x or (random_start) a uniform point of the ball;
+ * the result per row is the best iterate seen, the clean x included. */
+enum l2d_pgd_norm_kind { L2D_NORM_LINF = 0, L2D_NORM_L2 = 1 };
+struct l2d_pgd_spec {
+    enum l2d_pgd_norm_kind norm;
+    double eps, alpha;
+    int steps;
+    int random_start;
+    int clamp;
+};
+
+/* Whether an ops table built against some ABI 2.x has field f (the host
+ * reads no op past the table's struct_size):
+ *   if (L2D_OPS_HAS(ops, struct l2d_surrogate_ops, loss_device) && ops->loss_device) ... */
+#define L2D_OPS_HAS(ops, type, f) \
+    ((ops)->struct_size >= offsetof(type, f) + sizeof(((type *)0)->f))
 
 /* ---- the descriptor ------------------------------------------------------ */
 
