@@ -1,0 +1,51 @@
+/* Behind l2d/model.h: what a backend provides. model.c holds the handle
+ * and dispatches; model_cpu.c (framework/core) and model_cuda.c
+ * (framework/cuda) are the backends. Not for plugins. */
+#ifndef L2D_CORE_MODEL_IMPL_H
+#define L2D_CORE_MODEL_IMPL_H
+#include <stddef.h>
+
+#include "l2d/model.h"
+
+struct l2d_model_backend {
+    const char *name; /* "cpu", "cuda" */
+    /* init parameters: host[n_params] already drawn (engine.h's layout) */
+    int (*create)(struct l2d_model *m, const float *init, struct l2d_error *err);
+    void (*destroy)(struct l2d_model *m);
+    int (*forward)(struct l2d_model *m, const float *x, size_t B, float *y, struct l2d_error *err);
+    int (*backward)(struct l2d_model *m, const float *dy, size_t B, float *dx, int accumulate,
+                    struct l2d_error *err);
+    void (*zero_grad)(struct l2d_model *m);
+    int (*optim_init)(struct l2d_model *m, enum l2d_optim_kind kind, double weight_decay,
+                      struct l2d_error *err);
+    int (*step)(struct l2d_model *m, double lr, struct l2d_error *err);
+    int (*snapshot)(struct l2d_model *m, struct l2d_error *err);
+    int (*restore)(struct l2d_model *m, struct l2d_error *err);
+    int (*get_params_host)(struct l2d_model *m, float *host, struct l2d_error *err);
+    int (*set_params_host)(struct l2d_model *m, const float *host, struct l2d_error *err);
+    int (*get_grads_host)(struct l2d_model *m, float *host, struct l2d_error *err);
+    /* params/grads where the model lives (engine.h's layout) */
+    float *(*params)(struct l2d_model *m);
+    float *(*grads)(struct l2d_model *m);
+};
+
+struct l2d_model {
+    const struct l2d_model_backend *be;
+    int device;             /* -1: CPU */
+    size_t in, out, n_params;
+    size_t n_layers;        /* MLP: n_hidden + 1 */
+    size_t *dims;           /* n_layers + 1 */
+    void *stream;           /* cudaStream_t or NULL */
+    void *impl;             /* the backend's own state */
+};
+
+extern const struct l2d_model_backend l2d_model_backend_cpu;
+#ifdef L2D_HAVE_CUDA
+extern const struct l2d_model_backend l2d_model_backend_cuda;
+#endif
+
+/* The model seen by plugins (struct l2d_model_ctx): forward and backward on
+ * the model's memory, and its MLP view. view must outlive ctx. */
+void l2d_model_ctx_init(struct l2d_model_ctx *ctx, struct l2d_mlp_view *view, struct l2d_model *m,
+                        const float *lo, const float *hi);
+#endif
