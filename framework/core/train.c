@@ -309,7 +309,7 @@ int l2d_train_rejector(const struct l2d_train_cfg *cfg, struct l2d_mlp *rej,
     }
 
     struct model_wrap wrap = {rej, 0, 0};
-    struct l2d_model_ctx ctx = {&wrap, dim, A, wrap_forward, wrap_backward, sur->lo, sur->hi, -1, NULL, NULL};
+    struct l2d_model_ctx ctx = {&wrap, dim, A, wrap_forward, wrap_backward, sur->lo, sur->hi, -1, NULL, NULL, NULL};
     struct l2d_rng rng;
     l2d_rng_seed(&rng, l2d_seed_mix(cfg->seed, "train.shuffle"));
     struct l2d_error e2 = {0, ""};

@@ -189,6 +189,10 @@ struct l2d_model_ctx {
     /* The rejector's layout when it is an MLP (else NULL), for plugins that
      * fuse its forward and backward into their own kernels. */
     const struct l2d_mlp_view *mlp;
+    /* A plugin that runs the model in its own kernels (through mlp) reports
+     * here the rows it took through a forward and backward pass, so the
+     * host's pass count stays exact. NULL: not counted. */
+    void (*add_passes)(void *self, size_t rows);
 };
 
 /* An MLP's parameters where the model lives: per layer l = 0..n_layers-1,
