@@ -11,11 +11,15 @@ SUFFIXES = .cu
 l2dinclude_HEADERS += framework/include/l2d/device.h
 framework_libl2d_la_SOURCES += framework/cuda/device.c
 if HAVE_CUDA
-framework_libl2d_la_SOURCES += framework/cuda/selftest.cu
+framework_libl2d_la_SOURCES += framework/cuda/selftest.cu \
+	framework/cuda/linear_kernels.cu framework/cuda/optim_kernels.cu \
+	framework/cuda/model_cuda.c
 framework_libl2d_la_CFLAGS += $(CUDA_CFLAGS)
 framework_libl2d_la_LIBADD += $(CUDA_LIBS)
 endif
-EXTRA_DIST += framework/cuda/selftest.cu
+EXTRA_DIST += framework/cuda/selftest.cu framework/cuda/linear_kernels.cu \
+	framework/cuda/optim_kernels.cu
+noinst_HEADERS += framework/cuda/kernels.h framework/cuda/cuda_check.h framework/cuda/model_cuda.h
 
 check_PROGRAMS += t/test_device t/test_cuda_device
 t_test_device_SOURCES = t/test_device.c
@@ -23,3 +27,13 @@ t_test_device_LDADD = framework/libl2d.la
 t_test_cuda_device_SOURCES = t/test_cuda_device.c
 t_test_cuda_device_LDADD = framework/libl2d.la
 TESTS += t/test_device t/test_cuda_device
+
+# GPU tests: each compares kernels with their CPU twins and skips where
+# there is no CUDA device. They read CUDA memory directly, hence the flags.
+if HAVE_CUDA
+check_PROGRAMS += t/test_cuda_model
+t_test_cuda_model_SOURCES = t/test_cuda_model.c t/cuda_test_util.h
+t_test_cuda_model_CFLAGS = $(AM_CFLAGS) $(CUDA_CFLAGS)
+t_test_cuda_model_LDADD = framework/libl2d.la $(CUDA_LIBS) -lm
+TESTS += t/test_cuda_model
+endif

@@ -1,0 +1,63 @@
+/* Launchers of libl2d's own CUDA kernels, callable from C. Each queues its
+ * kernel on `stream` and returns what cudaGetLastError() says after the
+ * launch (cudaSuccess or the launch error); none synchronises, so all of
+ * them may be captured into a CUDA graph. Arrays are device memory.
+ *
+ * Every reduction runs in a fixed order (one thread owns an output and
+ * walks its terms in index order; no atomics), so the same inputs give the
+ * same bits on the same GPU, run after run. Each kernel has a CPU twin
+ * (named beside it) that t/test_cuda_*.c compares it with. */
+#ifndef L2D_CUDA_KERNELS_H
+#define L2D_CUDA_KERNELS_H
+#include <stddef.h>
+#include <stdint.h>
+
+#include <cuda_runtime_api.h>
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+/* ---- linear layers (twin: framework/core/mlp.c) -------------------------- */
+
+/* y[B][N] = x[B][K] W[N][K]^T + b[N], then ReLU when relu != 0. Float
+ * products summed in float over k = 0..K-1 in order, bias added last. */
+cudaError_t l2d_cuda_linear_forward(const float *x, const float *W, const float *b, float *y,
+                                    size_t B, size_t K, size_t N, int relu, cudaStream_t stream);
+
+/* Parameter gradient of a linear layer, added to what is there:
+ * gW[N][K] += dy[B][N]^T x[B][K] and gb[N] += sum_r dy[r][N], each sum over
+ * the rows r = 0..B-1 in order, in double, rounded once into the float. */
+cudaError_t l2d_cuda_linear_backward_params(const float *dy, const float *x, float *gW,
+                                            float *gb, size_t B, size_t K, size_t N,
+                                            cudaStream_t stream);
+
+/* dx[B][K] = dy[B][N] W[N][K]; with mask != NULL (the layer's input after
+ * ReLU), dx = 0 where !(mask > 0): the ReLU of the layer below. */
+cudaError_t l2d_cuda_linear_backward_input(const float *dy, const float *W, const float *mask,
+                                           float *dx, size_t B, size_t K, size_t N,
+                                           cudaStream_t stream);
+
+/* ---- optimisers (twin: framework/core/optim.c) ---------------------------- */
+
+/* The scalars of one optimiser step, computed on the host exactly as
+ * optim.c does (pow and sqrt of the step count), so that the device update
+ * is bit-identical to the CPU one. */
+struct l2d_cuda_step_scalars {
+    double lr;        /* learning rate of this step */
+    double step_size; /* Adam/AdamW: lr / (1 - beta1^t) */
+    double bc2_sqrt;  /* Adam/AdamW: sqrt(1 - beta2^t) */
+};
+/* kind: enum l2d_optim_kind. The scalars come from `s`, or from device
+ * memory `ds` when ds != NULL (a training loop captured into a graph reads
+ * each step's scalars from an array it refills every epoch). m, v: NULL for
+ * SGD. */
+cudaError_t l2d_cuda_optim_step(int kind, size_t n, float *params, const float *grads,
+                                float *m, float *v, double beta1, double beta2, double eps,
+                                double weight_decay, struct l2d_cuda_step_scalars s,
+                                const struct l2d_cuda_step_scalars *ds, cudaStream_t stream);
+
+#ifdef __cplusplus
+}
+#endif
+#endif

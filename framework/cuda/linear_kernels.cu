@@ -1,0 +1,143 @@
+// Linear layers on the GPU: forward with bias and ReLU fused, and the two
+// halves of backward (parameter gradient, input gradient). CPU twin:
+// framework/core/mlp.c.
+//
+// One tiled kernel does all three products. Each thread owns one output
+// element and sums its terms in index order, 16 at a time from shared
+// memory: no split of a sum across threads or blocks, no atomics, so a
+// result does not depend on scheduling and repeats bit for bit.
+#include "config.h"
+
+#include <cuda_runtime.h>
+
+#include "cuda/kernels.h"
+
+#define TILE 16
+
+enum epilogue {
+    EPI_STORE = 0,     // C = acc
+    EPI_BIAS = 1,      // C = acc + bias[n]
+    EPI_BIAS_RELU = 2, // C = max(acc + bias[n], 0), NaN kept (as mlp.c: it is caught later)
+    EPI_ADD = 3,       // C = (float)((Acc)C + acc): gradients accumulate
+    EPI_MASK = 4       // C = mask[m][n] > 0 ? acc : 0 (ReLU's derivative)
+};
+
+// C[M][N] (row stride ldc) from sum over k of A(m, k) B(k, n), where
+// A(m, k) = A[m * sam + k * sak] and B(k, n) = B[k * sbk + n * sbn], so one
+// kernel covers every transpose. Acc is the type the sum runs in. M tiles
+// go on grid.x (up to 2^31 - 1 of them: rows can be many), N tiles on
+// grid.y.
+template <typename Acc, int EPI>
+__global__ static void gemm_tile(int M, int N, int K, const float *__restrict__ A, long sam,
+                                 long sak, const float *__restrict__ Bm, long sbk, long sbn,
+                                 float *C, long ldc, const float *__restrict__ bias,
+                                 const float *__restrict__ mask)
+{
+    __shared__ float As[TILE][TILE + 1], Bs[TILE][TILE + 1];
+    const int tx = threadIdx.x, ty = threadIdx.y;
+    const long m = (long)blockIdx.x * TILE + ty;
+    const long n = (long)blockIdx.y * TILE + tx;
+    const long bm_row = (long)blockIdx.x * TILE + tx; // row of A loaded when A is m-major
+    Acc acc = 0;
+    for (int k0 = 0; k0 < K; k0 += TILE) {
+        // Each tile is loaded so that threads along x walk the operand's
+        // unit stride when it has one (coalesced reads); the layout in
+        // shared memory is the same either way.
+        if (sak == 1) {
+            long kk = k0 + tx;
+            As[ty][tx] = (m < M && kk < K) ? A[m * sam + kk] : 0.0f;
+        } else {
+            long kk = k0 + ty;
+            As[tx][ty] = (bm_row < M && kk < K) ? A[bm_row * sam + kk * sak] : 0.0f;
+        }
+        if (sbk == 1) {
+            long kk = k0 + tx, nn = (long)blockIdx.y * TILE + ty;
+            Bs[tx][ty] = (nn < N && kk < K) ? Bm[kk + nn * sbn] : 0.0f;
+        } else {
+            long kk = k0 + ty;
+            Bs[ty][tx] = (n < N && kk < K) ? Bm[kk * sbk + n * sbn] : 0.0f;
+        }
+        __syncthreads();
+        const int kmax = K - k0 < TILE ? K - k0 : TILE;
+        for (int kk = 0; kk < kmax; kk++) acc += (Acc)As[ty][kk] * (Acc)Bs[kk][tx];
+        __syncthreads();
+    }
+    if (m >= M || n >= N) return;
+    float *c = C + m * ldc + n;
+    if (EPI == EPI_STORE) {
+        *c = (float)acc;
+    } else if (EPI == EPI_BIAS || EPI == EPI_BIAS_RELU) {
+        float z = (float)acc + bias[n];
+        if (EPI == EPI_BIAS_RELU && z < 0.0f) z = 0.0f;
+        *c = z;
+    } else if (EPI == EPI_ADD) {
+        *c = (float)((Acc)*c + acc);
+    } else {
+        *c = mask[m * ldc + n] > 0.0f ? (float)acc : 0.0f;
+    }
+}
+
+// gb[n] += sum over rows r = 0..B-1 of dy[r][n], in double, in row order.
+__global__ static void colsum_add(int B, int N, const float *__restrict__ dy, float *gb)
+{
+    int n = blockIdx.x * blockDim.x + threadIdx.x;
+    if (n >= N) return;
+    double s = 0.0;
+    for (int r = 0; r < B; r++) s += (double)dy[(long)r * N + n];
+    gb[n] = (float)((double)gb[n] + s);
+}
+
+static dim3 grid_for(size_t M, size_t N)
+{
+    return dim3((unsigned)((M + TILE - 1) / TILE), (unsigned)((N + TILE - 1) / TILE));
+}
+
+static cudaError_t launched(void) { return cudaGetLastError(); }
+
+extern "C" cudaError_t l2d_cuda_linear_forward(const float *x, const float *W, const float *b,
+                                               float *y, size_t B, size_t K, size_t N, int relu,
+                                               cudaStream_t stream)
+{
+    if (B == 0 || N == 0) return cudaSuccess;
+    dim3 blk(TILE, TILE);
+    // A(m = r, k) = x[r][k]; B(k, n) = W[n][k]
+    if (relu)
+        gemm_tile<float, EPI_BIAS_RELU><<<grid_for(B, N), blk, 0, stream>>>(
+            (int)B, (int)N, (int)K, x, (long)K, 1, W, 1, (long)K, y, (long)N, b, NULL);
+    else
+        gemm_tile<float, EPI_BIAS><<<grid_for(B, N), blk, 0, stream>>>(
+            (int)B, (int)N, (int)K, x, (long)K, 1, W, 1, (long)K, y, (long)N, b, NULL);
+    return launched();
+}
+
+extern "C" cudaError_t l2d_cuda_linear_backward_params(const float *dy, const float *x,
+                                                       float *gW, float *gb, size_t B, size_t K,
+                                                       size_t N, cudaStream_t stream)
+{
+    if (B == 0 || N == 0) return cudaSuccess;
+    dim3 blk(TILE, TILE);
+    // gW[N][K]: A(m = n, k = r) = dy[r][n]; B(k = r, n = kk) = x[r][kk]
+    if (K > 0)
+        gemm_tile<double, EPI_ADD><<<grid_for(N, K), blk, 0, stream>>>(
+            (int)N, (int)K, (int)B, dy, 1, (long)N, x, (long)K, 1, gW, (long)K, NULL, NULL);
+    cudaError_t e = launched();
+    if (e != cudaSuccess) return e;
+    colsum_add<<<(unsigned)((N + 127) / 128), 128, 0, stream>>>((int)B, (int)N, dy, gb);
+    return launched();
+}
+
+extern "C" cudaError_t l2d_cuda_linear_backward_input(const float *dy, const float *W,
+                                                      const float *mask, float *dx, size_t B,
+                                                      size_t K, size_t N, cudaStream_t stream)
+{
+    if (B == 0 || K == 0) return cudaSuccess;
+    dim3 blk(TILE, TILE);
+    // dx[B][K]: A(m = r, k = n) = dy[r][n]; B(k = n, n = kk) = W[n][kk]
+    if (mask)
+        gemm_tile<float, EPI_MASK><<<grid_for(B, K), blk, 0, stream>>>(
+            (int)B, (int)K, (int)N, dy, (long)N, 1, W, (long)K, 1, dx, (long)K, NULL, mask);
+    else
+        gemm_tile<float, EPI_STORE><<<grid_for(B, K), blk, 0, stream>>>(
+            (int)B, (int)K, (int)N, dy, (long)N, 1, W, (long)K, 1, dx, (long)K, NULL, NULL);
+    return launched();
+}
