@@ -2,8 +2,9 @@
 # bench/pack.sh [DIR]: gather what bench/run.sh needs on a machine that has
 # no l2d build dependencies (OpenBLAS, iniparser, SQLite): the benchmark
 # binary, libl2d, the pgd and smooth-adv plugins and every shared library
-# they need beyond the C library, into DIR (default bench/bundle). Then, on
-# that machine: L2D_BENCH_BUNDLE=DIR bench/run.sh
+# they need beyond the C library and CUDA's own (t/gpu/libs.sh), into DIR
+# (default bench/bundle). Then, on that machine:
+# L2D_BENCH_BUNDLE=DIR bench/run.sh
 set -eu
 here=$(cd "$(dirname "$0")" && pwd)
 top=$(dirname "$here")
@@ -15,14 +16,8 @@ rm -rf "$dir"
 mkdir -p "$dir/lib" "$dir/plugins"
 cp "$bin" "$dir/sard_epoch"
 cp "$top/plugins/.libs/pgd.so" "$top/plugins/.libs/smooth-adv.so" "$dir/plugins/"
-LD_LIBRARY_PATH=$top/framework/.libs${LD_LIBRARY_PATH:+:$LD_LIBRARY_PATH} \
-    ldd "$dir/sard_epoch" "$dir"/plugins/*.so |
-    awk '$2 == "=>" && $3 ~ /^\// { print $1, $3 }' | sort -u |
-    while read -r name path; do
-        case $name in
-        libc.so.* | libm.so.* | libdl.so.* | libpthread.so.* | librt.so.* | ld-linux*) ;;
-        *) cp -L "$path" "$dir/lib/$name" ;;
-        esac
-    done
+cp -P "$top"/framework/.libs/libl2d.so* "$dir/lib/"
+# the libraries a machine may lack, CUDA's own left to the machine
+"$top/t/gpu/libs.sh" "$dir/lib" "$dir/sard_epoch" "$dir"/plugins/*.so
 ls -l "$dir" "$dir/lib" "$dir/plugins"
 du -sh "$dir"

@@ -31,9 +31,19 @@ TESTS += t/test_device t/test_cuda_device
 # GPU tests: each compares kernels with their CPU twins and skips where
 # there is no CUDA device. They read CUDA memory directly, hence the flags.
 if HAVE_CUDA
+GPU_TESTS = t/test_cuda_device t/test_cuda_model
 check_PROGRAMS += t/test_cuda_model
 t_test_cuda_model_SOURCES = t/test_cuda_model.c t/cuda_test_util.h
 t_test_cuda_model_CFLAGS = $(AM_CFLAGS) $(CUDA_CFLAGS)
 t_test_cuda_model_LDADD = framework/libl2d.la $(CUDA_LIBS) -lm
 TESTS += t/test_cuda_model
 endif
+
+# `make gpu-pack [GPU_PACK_DIR=dir]`: build the GPU tests and gather them
+# with what a GPU machine may lack (t/gpu/pack.sh); there, DIR/run.sh runs
+# them all and prints the TAP summary.
+GPU_PACK_DIR = $(abs_top_builddir)/.gpu/cuda
+gpu-pack: all $(GPU_TESTS)
+	$(SHELL) $(top_srcdir)/t/gpu/pack.sh $(GPU_PACK_DIR)
+.PHONY: gpu-pack
+EXTRA_DIST += t/gpu/pack.sh t/gpu/run.sh t/gpu/libs.sh
