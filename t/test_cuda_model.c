@@ -188,7 +188,7 @@ static void step_dev_test(void)
     if (!rc) rc = a->be->optim_init(a, L2D_OPT_ADAMW, 0.1, &err);
     if (!rc) rc = b->be->optim_init(b, L2D_OPT_ADAMW, 0.1, &err);
     for (int k = 0; !rc && k < 3; k++)
-        rc = l2d_cuda_model_step_scalars(b, 0.01 * (k + 1), k, &sc[k], &err);
+        rc = l2d_cuda_model_step_scalars(b, 0.01 * (k + 1), k + 1, &sc[k], &err);
     if (!rc) rc = cudaMemcpy(ds, sc, sizeof sc, cudaMemcpyHostToDevice) != cudaSuccess;
     for (int k = 0; !rc && k < 3; k++) {
         cuda_test_randn(&rng, g, np, 1.0);

@@ -57,6 +57,55 @@ cudaError_t l2d_cuda_optim_step(int kind, size_t n, float *params, const float *
                                 double weight_decay, struct l2d_cuda_step_scalars s,
                                 const struct l2d_cuda_step_scalars *ds, cudaStream_t stream);
 
+/* ---- the training loop (twin: framework/core/train.c) -------------------- */
+
+/* xb[i][dim] = X[perm[i0 + i]][dim], cb[i][A] = C[perm[i0 + i]][A] for
+ * i < B: one mini-batch gathered from data resident on the device. */
+cudaError_t l2d_cuda_gather(const float *X, const double *C, const uint32_t *perm, size_t i0,
+                            size_t B, size_t dim, size_t A, float *xb, double *cb,
+                            cudaStream_t stream);
+
+/* The status word a training run keeps on the device: st[0] the first
+ * failure's code (0: none), st[1] its batch (0-based), st[2] its row. */
+enum l2d_cuda_fail {
+    L2D_CUDA_FAIL_SCORE = 1,      /* non-finite rejector score */
+    L2D_CUDA_FAIL_LOSS = 2,       /* non-finite surrogate loss */
+    L2D_CUDA_FAIL_GRAD = 3,       /* non-finite surrogate gradient */
+    L2D_CUDA_FAIL_PARAM_GRAD = 4, /* non-finite parameter gradient */
+    L2D_CUDA_FAIL_PARAMS = 5      /* non-finite parameters */
+};
+/* When st[0] is still 0 and v[n] (float, or double when dbl) holds a
+ * non-finite value: st = {code, batch, first bad index / width}. One block,
+ * so the first bad index is found without atomics; for arrays of a batch. */
+cudaError_t l2d_cuda_flag_rows(const void *v, int dbl, size_t n, size_t width, int code,
+                               int batch, int *st, cudaStream_t stream);
+/* The same for a long float array (parameters, gradients): many blocks; the
+ * row is left 0 (the message names no row). */
+cudaError_t l2d_cuda_flag_any(const float *v, size_t n, int code, int batch, int *st,
+                              cudaStream_t stream);
+
+/* acc[0] += sum_i loss[i] (when loss != NULL), acc[1] += sum_i
+ * c[i][argmax_k s[i][k]] (ties to the lowest k), over i < B in a fixed
+ * order, in double. */
+cudaError_t l2d_cuda_batch_sums(const double *loss, const float *s, const double *c, size_t B,
+                                size_t A, double *acc, cudaStream_t stream);
+
+/* Float scores to double (for a host surrogate) and back for gradients:
+ * gf[i] = (float)(gd[i] * scale). */
+cudaError_t l2d_cuda_scale_to_float(const double *gd, double scale, size_t n, float *gf,
+                                    cudaStream_t stream);
+
+/* ---- attack objectives (twin: framework/core/objectives.c) --------------- */
+
+/* Per row i < B, from scores s[i][A] and clean costs c[i][A]: value[i] and
+ * ds[i][A] (float, when ds != NULL) as l2d_rej_objective_score computes
+ * them (untargeted when target < 0), in double. A non-finite score, cost
+ * or value sets st = {L2D_CUDA_FAIL_SCORE or _LOSS, batch, row} when st[0]
+ * is 0 (st may be NULL). */
+cudaError_t l2d_cuda_rej_objective(const float *s, const double *c, size_t B, size_t A,
+                                   double nu, int target, double *value, float *ds, int *st,
+                                   int batch, cudaStream_t stream);
+
 #ifdef __cplusplus
 }
 #endif

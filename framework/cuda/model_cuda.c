@@ -287,18 +287,17 @@ out:
     return rc;
 }
 
-int l2d_cuda_model_step_scalars(struct l2d_model *m, double lr, int64_t ahead,
+int l2d_cuda_model_step_scalars(struct l2d_model *m, double lr, int64_t t,
                                 struct l2d_cuda_step_scalars *s, struct l2d_error *err)
 {
-    if (!m || m->be != &l2d_model_backend_cuda || !m->impl || !s || ahead < 0)
-        return l2d_seterr(err, L2D_EINVAL, "cuda step scalars: not a CUDA model");
+    if (!m || m->be != &l2d_model_backend_cuda || !m->impl || !s || t < 1)
+        return l2d_seterr(err, L2D_EINVAL, "cuda step scalars: not a CUDA model or step < 1");
     struct cuda_model *c = impl(m);
     if (!c->optim_on) return l2d_seterr(err, L2D_EINVAL, "cuda model: optimiser not initialised");
-    /* optim.c: t counts steps from 1; the same pow and sqrt, on the host */
-    const double t = (double)(c->t + 1 + ahead);
+    /* optim.c's pow and sqrt of the step count, on the host */
     s->lr = lr;
-    s->step_size = lr / (1.0 - pow(c->beta1, t));
-    s->bc2_sqrt = sqrt(1.0 - pow(c->beta2, t));
+    s->step_size = lr / (1.0 - pow(c->beta1, (double)t));
+    s->bc2_sqrt = sqrt(1.0 - pow(c->beta2, (double)t));
     return 0;
 }
 
@@ -312,7 +311,6 @@ static int step_common(struct l2d_model *m, const struct l2d_cuda_step_scalars *
     L2D_CK(c->dev, "optimiser step",
            l2d_cuda_optim_step(c->kind, c->n_params, c->params, c->grads, c->om, c->ov, c->beta1,
                                c->beta2, c->eps, c->wd, *s, ds, c->stream));
-    c->t++;
 out:
     return rc;
 }
@@ -320,8 +318,10 @@ out:
 static int cuda_step(struct l2d_model *m, double lr, struct l2d_error *err)
 {
     struct l2d_cuda_step_scalars s;
-    int rc = l2d_cuda_model_step_scalars(m, lr, 0, &s, err);
-    return rc ? rc : step_common(m, &s, NULL, err);
+    int rc = l2d_cuda_model_step_scalars(m, lr, impl(m)->t + 1, &s, err);
+    if (!rc) rc = step_common(m, &s, NULL, err);
+    if (!rc) impl(m)->t++;
+    return rc;
 }
 
 int l2d_cuda_model_step_dev(struct l2d_model *m, const struct l2d_cuda_step_scalars *ds,
@@ -331,6 +331,14 @@ int l2d_cuda_model_step_dev(struct l2d_model *m, const struct l2d_cuda_step_scal
     if (!m || m->be != &l2d_model_backend_cuda || !m->impl || !ds)
         return l2d_seterr(err, L2D_EINVAL, "cuda step: not a CUDA model or no scalars");
     return step_common(m, &none, ds, err);
+}
+
+int l2d_cuda_model_set_steps(struct l2d_model *m, int64_t t, struct l2d_error *err)
+{
+    if (!m || m->be != &l2d_model_backend_cuda || !m->impl || t < 0)
+        return l2d_seterr(err, L2D_EINVAL, "cuda step count: not a CUDA model or t < 0");
+    impl(m)->t = t;
+    return 0;
 }
 
 static int cuda_snapshot(struct l2d_model *m, struct l2d_error *err)

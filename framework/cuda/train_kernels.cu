@@ -1,0 +1,137 @@
+// Kernels of the device-resident training loop (framework/cuda/
+// train_cuda.c): batch gathering, non-finite checks that write a status
+// word instead of synchronising, and the epoch's loss and risk sums. CPU
+// twin: the loops of framework/core/train.c.
+#include "config.h"
+
+#include <cuda_runtime.h>
+#include <math.h>
+
+#include "cuda/kernels.h"
+
+__global__ static void gather(const float *X, const double *C, const uint32_t *perm, long i0,
+                              long B, long dim, long A, float *xb, double *cb)
+{
+    // one block per row: its threads copy the row's features and costs
+    const long i = blockIdx.x;
+    if (i >= B) return;
+    const long r = perm[i0 + i];
+    for (long k = threadIdx.x; k < dim; k += blockDim.x) xb[i * dim + k] = X[r * dim + k];
+    for (long k = threadIdx.x; k < A; k += blockDim.x) cb[i * A + k] = C[r * A + k];
+}
+
+extern "C" cudaError_t l2d_cuda_gather(const float *X, const double *C, const uint32_t *perm,
+                                       size_t i0, size_t B, size_t dim, size_t A, float *xb,
+                                       double *cb, cudaStream_t stream)
+{
+    if (B == 0) return cudaSuccess;
+    gather<<<(unsigned)B, 128, 0, stream>>>(X, C, perm, (long)i0, (long)B, (long)dim, (long)A, xb,
+                                            cb);
+    return cudaGetLastError();
+}
+
+#define FLAG_THREADS 256
+
+__global__ static void flag_rows(const void *v, int dbl, long n, long width, int code, int batch,
+                                 int *st)
+{
+    __shared__ long first[FLAG_THREADS];
+    if (st[0] != 0) return; // an earlier failure is the one reported
+    long mine = n;
+    for (long i = threadIdx.x; i < n; i += blockDim.x) {
+        double x = dbl ? ((const double *)v)[i] : (double)((const float *)v)[i];
+        if (!isfinite(x)) {
+            mine = i;
+            break;
+        }
+    }
+    first[threadIdx.x] = mine;
+    __syncthreads();
+    for (int s = blockDim.x / 2; s > 0; s >>= 1) {
+        if ((int)threadIdx.x < s && first[threadIdx.x + s] < first[threadIdx.x])
+            first[threadIdx.x] = first[threadIdx.x + s];
+        __syncthreads();
+    }
+    if (threadIdx.x == 0 && first[0] < n) {
+        st[1] = batch;
+        st[2] = (int)(first[0] / width);
+        st[0] = code;
+    }
+}
+
+extern "C" cudaError_t l2d_cuda_flag_rows(const void *v, int dbl, size_t n, size_t width,
+                                          int code, int batch, int *st, cudaStream_t stream)
+{
+    if (n == 0) return cudaSuccess;
+    flag_rows<<<1, FLAG_THREADS, 0, stream>>>(v, dbl, (long)n, (long)(width ? width : 1), code,
+                                              batch, st);
+    return cudaGetLastError();
+}
+
+__global__ static void flag_any(const float *v, long n, int code, int batch, int *st)
+{
+    if (st[0] != 0) return;
+    int bad = 0;
+    for (long i = (long)blockIdx.x * blockDim.x + threadIdx.x; i < n;
+         i += (long)gridDim.x * blockDim.x)
+        if (!isfinite(v[i])) bad = 1;
+    // a flag, not a sum: which thread wins does not matter, only that one does
+    if (__syncthreads_or(bad) && threadIdx.x == 0 && atomicCAS(&st[0], 0, -1) == 0) {
+        st[1] = batch;
+        st[2] = 0;
+        __threadfence();
+        st[0] = code;
+    }
+}
+
+extern "C" cudaError_t l2d_cuda_flag_any(const float *v, size_t n, int code, int batch, int *st,
+                                         cudaStream_t stream)
+{
+    if (n == 0) return cudaSuccess;
+    unsigned blocks = (unsigned)((n + 255) / 256);
+    if (blocks > 1024) blocks = 1024;
+    flag_any<<<blocks, 256, 0, stream>>>(v, (long)n, code, batch, st);
+    return cudaGetLastError();
+}
+
+__global__ static void batch_sums(const double *loss, const float *s, const double *c, long B,
+                                  long A, double *acc)
+{
+    // one thread: the running sums go row by row in train.c's order (a
+    // sample mean over the epoch), so they round as the CPU's do; B is a
+    // mini-batch or an evaluation chunk, cheap beside the forward pass that
+    // made the scores
+    double sl = acc[0], sr = acc[1];
+    for (long i = 0; i < B; i++) {
+        const float *si = s + i * A;
+        long b = 0;
+        for (long k = 1; k < A; k++)
+            if (si[k] > si[b]) b = k;
+        if (loss) sl += loss[i];
+        sr += c[i * A + b];
+    }
+    acc[0] = sl;
+    acc[1] = sr;
+}
+
+extern "C" cudaError_t l2d_cuda_batch_sums(const double *loss, const float *s, const double *c,
+                                           size_t B, size_t A, double *acc, cudaStream_t stream)
+{
+    if (B == 0) return cudaSuccess;
+    batch_sums<<<1, 1, 0, stream>>>(loss, s, c, (long)B, (long)A, acc);
+    return cudaGetLastError();
+}
+
+__global__ static void scale_to_float(const double *gd, double scale, long n, float *gf)
+{
+    long i = (long)blockIdx.x * blockDim.x + threadIdx.x;
+    if (i < n) gf[i] = (float)(gd[i] * scale);
+}
+
+extern "C" cudaError_t l2d_cuda_scale_to_float(const double *gd, double scale, size_t n,
+                                               float *gf, cudaStream_t stream)
+{
+    if (n == 0) return cudaSuccess;
+    scale_to_float<<<(unsigned)((n + 255) / 256), 256, 0, stream>>>(gd, scale, (long)n, gf);
+    return cudaGetLastError();
+}
