@@ -12,3 +12,8 @@ t_test_parse_sizes_SOURCES = t/test_parse_sizes.c
 t_test_parse_sizes_LDADD = framework/libl2d.la
 TESTS += t/test_rng t/test_mlp t/test_optim t/test_schedule t/test_parse_sizes
 EXTRA_DIST += t/data/rng_ref.py t/data/optim_ref.py
+# the model API (l2d/model.h) on the CPU against the MLP and optimisers it wraps
+check_PROGRAMS += t/test_model
+t_test_model_SOURCES = t/test_model.c
+t_test_model_LDADD = framework/libl2d.la -lm
+TESTS += t/test_model

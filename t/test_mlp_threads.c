@@ -8,7 +8,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "l2d/engine.h"
+#include "core/mlp.h"
 #include "tap.h"
 
 #define B 3001

@@ -4,7 +4,7 @@
 #define L2D_CORE_MLP_IMPL_H
 #include <stddef.h>
 
-#include "l2d/engine.h"
+#include "core/mlp.h"
 
 /* Where layer l's W starts in params (its b follows W). */
 static inline size_t l2d_mlp_layer_offset(const struct l2d_mlp *m, size_t l)
