@@ -44,6 +44,13 @@ int main(int argc, char **argv)
         usage(stdout);
         return 0;
     }
+    /* The library can only fall back to auto on a bad L2D_CPU_PATH; a user
+     * who set it wants that path or to hear why not, before any work. */
+    struct l2d_error err = {0};
+    if (l2d_cpu_path_env(&err)) {
+        fprintf(stderr, "l2d: %s\n", err.msg);
+        return 2;
+    }
     for (size_t k = 0; k < sizeof commands / sizeof *commands; k++)
         if (!strcmp(argv[1], commands[k].name)) return commands[k].run(argc - 1, argv + 1);
     fprintf(stderr, "l2d: unknown command '%s' (try l2d --help)\n", argv[1]);
