@@ -27,8 +27,8 @@ static const char *const paths[NPATHS] = {"auto", "scalar", "avx2", "gemm", "sma
 static int caps; /* L2D_SIMD_* of this CPU */
 
 /* Selects path p for a block of n tests, this one the first; 0 when this
- * CPU cannot take it (then all n are skipped) or on any other refusal (a
- * failure, the rest of the block then missing from the plan's count). */
+ * CPU cannot take it (then the n are skipped) or on any other refusal (a
+ * failure; the plan is printed last, so the count stays right). */
 static int use_path(const char *p, int n)
 {
     struct l2d_error err = {0};

@@ -27,7 +27,8 @@ static void usage(FILE *f)
                "l2d trains and evaluates two-stage learning-to-defer rejectors.\n\ncommands:\n");
     for (size_t k = 0; k < sizeof commands / sizeof *commands; k++)
         fprintf(f, "  %-14s %s\n", commands[k].name, commands[k].summary);
-    fprintf(f, "\n`l2d COMMAND --help` describes a command.\n");
+    fprintf(f, "\n`l2d COMMAND --help` describes a command.\n"
+               "L2D_CPU_PATH=auto|scalar|avx2|gemm|small forces a CPU code path (README.md).\n");
 }
 
 int main(int argc, char **argv)
