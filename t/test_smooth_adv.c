@@ -148,7 +148,7 @@ static int stub_perturb(void *state, const struct l2d_objective *obj, const floa
     return 0;
 }
 
-static const struct l2d_attack_ops stub_ops = {sizeof(struct l2d_attack_ops), NULL, stub_perturb, NULL};
+static const struct l2d_attack_ops stub_ops = {.struct_size = sizeof(struct l2d_attack_ops), .perturb = stub_perturb};
 
 struct sur {
     struct l2d_registry reg;

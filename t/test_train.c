@@ -77,7 +77,7 @@ static int same_params(struct l2d_model *a, struct l2d_model *b)
 
 static struct l2d_train_cfg base_cfg(void)
 {
-    struct l2d_train_cfg c = {20, 32, 0.05, L2D_OPT_ADAM, 0.0, 0.1, 1, 1, 7};
+    struct l2d_train_cfg c = {20, 32, 0.05, L2D_OPT_ADAM, 0.0, 0.1, 1, 1, 7, 0, 0.0};
     return c;
 }
 
@@ -102,7 +102,7 @@ static int faulty_loss(void *state, const double *scores, const double *costs, s
     return 0;
 }
 
-static const struct l2d_surrogate_ops faulty_ops = {sizeof(struct l2d_surrogate_ops), NULL, faulty_loss, NULL, NULL, NULL, NULL};
+static const struct l2d_surrogate_ops faulty_ops = {.struct_size = sizeof(struct l2d_surrogate_ops), .loss = faulty_loss};
 
 /* loss_i = sum_k w_k r_ik: a constant gradient, so SGD moves every bias
  * by -w_k * (sum of the learning rates used). */
@@ -120,7 +120,7 @@ static int lin_loss(void *state, const double *scores, const double *costs, size
     }
     return 0;
 }
-static const struct l2d_surrogate_ops lin_ops = {sizeof(struct l2d_surrogate_ops), NULL, lin_loss, NULL, NULL, NULL, NULL};
+static const struct l2d_surrogate_ops lin_ops = {.struct_size = sizeof(struct l2d_surrogate_ops), .loss = lin_loss};
 
 /* The toy surrogate run through train_batch and the model context; checks
  * dx against W^T dscores for a linear rejector, W read through the
@@ -165,8 +165,10 @@ static int tb_train_batch(void *state, const struct l2d_model_ctx *model,
     free(sc), free(g), free(dx), free(sd), free(gd);
     return rc;
 }
-static const struct l2d_surrogate_ops tb_ops = {sizeof(struct l2d_surrogate_ops), NULL, toy_loss, toy_infimum, tb_train_batch,
-                                                NULL, NULL};
+static const struct l2d_surrogate_ops tb_ops = {.struct_size = sizeof(struct l2d_surrogate_ops),
+                                                .loss = toy_loss,
+                                                .infimum = toy_infimum,
+                                                .train_batch = tb_train_batch};
 
 struct prog {
     int calls, last_epoch;
@@ -351,7 +353,7 @@ int main(void)
     rc = l2d_train_rejector(&cfg, m, &toy, &wrongdim, tr.c, &va.d, va.c, rec, NULL, NULL, NULL,
                             &err);
     tap_ok(rc == L2D_EINVAL && strstr(err.msg, "dim"), "wrong dim: %s", err.msg);
-    struct l2d_surrogate_ops none = {sizeof(struct l2d_surrogate_ops), NULL, NULL, NULL, NULL, NULL, NULL};
+    struct l2d_surrogate_ops none = {.struct_size = sizeof(struct l2d_surrogate_ops)};
     struct l2d_surrogate_inst ns = {&none, NULL, "none", NULL, NULL, NULL};
     rc = l2d_train_rejector(&cfg, m, &ns, &tr.d, tr.c, &va.d, va.c, rec, NULL, NULL, NULL, &err);
     tap_ok(rc == L2D_EINVAL, "surrogate without loss: %s", err.msg);
@@ -374,7 +376,7 @@ int main(void)
     struct l2d_surrogate_inst ls = {&lin_ops, NULL, "linear", NULL, NULL, NULL};
     double moved[2][A];
     for (int cos = 0; cos < 2; cos++) {
-        struct l2d_train_cfg c4 = {5, 4, 0.1, L2D_OPT_SGD, 0.0, cos ? 0.25 : 0.0, cos, 0, 1};
+        struct l2d_train_cfg c4 = {5, 4, 0.1, L2D_OPT_SGD, 0.0, cos ? 0.25 : 0.0, cos, 0, 1, 0, 0.0};
         struct l2d_rng r;
         struct l2d_model *lm = NULL;
         l2d_rng_seed(&r, 5);
