@@ -27,7 +27,8 @@ static void usage(FILE *f)
                "l2d trains and evaluates two-stage learning-to-defer rejectors.\n\ncommands:\n");
     for (size_t k = 0; k < sizeof commands / sizeof *commands; k++)
         fprintf(f, "  %-14s %s\n", commands[k].name, commands[k].summary);
-    fprintf(f, "\n`l2d COMMAND --help` describes a command.\n");
+    fprintf(f, "\n`l2d COMMAND --help` describes a command.\n"
+               "L2D_CPU_PATH=auto|scalar|avx2|gemm|small forces a CPU code path (README.md).\n");
 }
 
 int main(int argc, char **argv)
@@ -43,6 +44,13 @@ int main(int argc, char **argv)
     if (!strcmp(argv[1], "--help") || !strcmp(argv[1], "-h") || !strcmp(argv[1], "help")) {
         usage(stdout);
         return 0;
+    }
+    /* The library can only fall back to auto on a bad L2D_CPU_PATH; a user
+     * who set it wants that path or to hear why not, before any work. */
+    struct l2d_error err = {0};
+    if (l2d_cpu_path_env(&err)) {
+        fprintf(stderr, "l2d: %s\n", err.msg);
+        return 2;
     }
     for (size_t k = 0; k < sizeof commands / sizeof *commands; k++)
         if (!strcmp(argv[1], commands[k].name)) return commands[k].run(argc - 1, argv + 1);
