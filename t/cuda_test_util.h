@@ -11,6 +11,7 @@
 
 #include <cuda_runtime_api.h>
 
+#include "core/mlp.h"
 #include "core/model_impl.h"
 #include "l2d/device.h"
 #include "l2d/engine.h"
@@ -23,27 +24,18 @@ static void cuda_test_require_device(void)
     if (l2d_cuda_device_count(&why) == 0) tap_skip_all("no CUDA device");
 }
 
-/* A CUDA model on device 0 with the layers and parameters of mlp. */
+/* A CUDA model on device 0 (through l2d_model_create, as the host makes
+ * one) with the layers and parameters of the CPU twin mlp. */
 static __attribute__((unused)) struct l2d_model *cuda_test_model(const struct l2d_mlp *mlp,
                                                                  struct l2d_error *err)
 {
-    struct l2d_model *m = calloc(1, sizeof *m);
-    if (!m) return NULL;
-    m->be = &l2d_model_backend_cuda;
-    m->device = 0;
-    m->in = mlp->in;
-    m->out = mlp->out;
-    m->n_params = mlp->n_params;
-    m->n_layers = mlp->n_layers;
-    m->dims = malloc((mlp->n_layers + 1) * sizeof *m->dims);
-    if (!m->dims) {
-        free(m);
-        return NULL;
-    }
-    memcpy(m->dims, mlp->dims, (mlp->n_layers + 1) * sizeof *m->dims);
-    if (m->be->create(m, mlp->params, err)) {
-        free(m->dims);
-        free(m);
+    struct l2d_arch arch = {L2D_ARCH_MLP, mlp->in, mlp->out, mlp->n_layers - 1, mlp->dims + 1};
+    struct l2d_rng rng;
+    l2d_rng_seed(&rng, 1);
+    struct l2d_model *m = NULL;
+    if (l2d_model_create(&m, &arch, 0, &rng, err)) return NULL;
+    if (l2d_model_set_params_host(m, mlp->params, err)) {
+        l2d_model_destroy(m);
         return NULL;
     }
     return m;
@@ -51,10 +43,7 @@ static __attribute__((unused)) struct l2d_model *cuda_test_model(const struct l2
 
 static __attribute__((unused)) void cuda_test_model_free(struct l2d_model *m)
 {
-    if (!m) return;
-    m->be->destroy(m);
-    free(m->dims);
-    free(m);
+    l2d_model_destroy(m);
 }
 
 /* Device copy of n floats (or doubles) of host memory; NULL on failure. */

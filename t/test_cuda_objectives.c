@@ -19,6 +19,21 @@
 #include "cuda/objectives_cuda.h"
 #include "cuda_test_util.h"
 
+/* The CPU model with mlp's parameters. */
+static struct l2d_model *cpu_model(const struct l2d_mlp *mlp, struct l2d_error *err)
+{
+    struct l2d_arch arch = {L2D_ARCH_MLP, mlp->in, mlp->out, mlp->n_layers - 1, mlp->dims + 1};
+    struct l2d_rng rng;
+    l2d_rng_seed(&rng, 1);
+    struct l2d_model *m = NULL;
+    if (l2d_model_create(&m, &arch, -1, &rng, err)) return NULL;
+    if (l2d_model_set_params_host(m, mlp->params, err)) {
+        l2d_model_destroy(m);
+        return NULL;
+    }
+    return m;
+}
+
 static void row_tests(size_t A, double nu, int target)
 {
     enum { B = 257 };
@@ -88,7 +103,9 @@ static void model_test(double nu, int target)
     cudaMalloc((void **)&d_st, 3 * sizeof(int));
     cudaMemset(d_st, 0, 3 * sizeof(int));
     if (!rc) rc = gpu ? 0 : -1;
-    if (!rc) rc = l2d_rej_objective_init(&oc, cpu, c, B, A, nu, target, NULL, NULL, &err);
+    struct l2d_model *cm = rc ? NULL : cpu_model(cpu, &err);
+    if (!rc) rc = cm ? 0 : -1;
+    if (!rc) rc = l2d_rej_objective_init(&oc, cm, c, B, A, nu, target, NULL, NULL, &err);
     if (!rc) rc = oc.obj.value_grad(oc.obj.self, x, B, v_c, g_c, &err);
     if (!rc) rc = l2d_cuda_objective_init(&og, gpu, d_c, B, nu, target, NULL, NULL, d_st, &err);
     if (!rc) rc = og.obj.value_grad(og.obj.self, d_x, B, d_v, d_g, &err);
@@ -106,6 +123,7 @@ static void model_test(double nu, int target)
     cudaFree(d_v);
     cudaFree(d_st);
     cuda_test_model_free(gpu);
+    l2d_model_destroy(cm);
     l2d_mlp_destroy(cpu);
 }
 
@@ -166,7 +184,9 @@ static void host_path_test(void)
     cudaMalloc((void **)&d_st, 3 * sizeof(int));
     cudaMemset(d_st, 0, 3 * sizeof(int));
     if (!rc) rc = gpu ? 0 : -1;
-    if (!rc) rc = l2d_rej_attack(&atk, cpu, x, c, B, 1.0, -1, lo, hi, 9, xa_c, &err);
+    struct l2d_model *cm = rc ? NULL : cpu_model(cpu, &err);
+    if (!rc) rc = cm ? 0 : -1;
+    if (!rc) rc = l2d_rej_attack(&atk, cm, x, c, B, 1.0, -1, lo, hi, 9, xa_c, &err);
     if (!rc)
         rc = l2d_cuda_rej_attack(&atk, gpu, d_x, d_c, B, 1.0, -1, d_lo, d_hi, lo, hi, 9, d_xa,
                                  d_st, &slow, &err);
@@ -204,6 +224,7 @@ static void host_path_test(void)
     cudaFree(d_c);
     cudaFree(d_st);
     cuda_test_model_free(gpu);
+    l2d_model_destroy(cm);
     l2d_mlp_destroy(cpu);
 }
 

@@ -87,34 +87,42 @@ struct gpu_out {
     struct l2d_error err;
 };
 
-static void gpu_train(const struct problem *p, const struct l2d_mlp *init,
+/* A rejector drawn from seed on device (-1: the CPU): the same parameters
+ * on both, as l2d_model_create promises. */
+static struct l2d_model *rejector(uint64_t seed, int device, struct l2d_error *err)
+{
+    struct l2d_arch arch = {L2D_ARCH_MLP, DIM, A, 1, &HIDDEN};
+    struct l2d_rng rng;
+    l2d_rng_seed(&rng, seed);
+    struct l2d_model *m = NULL;
+    return l2d_model_create(&m, &arch, device, &rng, err) ? NULL : m;
+}
+
+static void gpu_train(const struct problem *p, uint64_t seed,
                       const struct l2d_surrogate_inst *sur, const struct l2d_train_cfg *cfg,
                       struct gpu_out *o)
 {
     memset(o, 0, sizeof *o);
-    o->params = calloc(init->n_params, sizeof *o->params);
-    struct l2d_model *m = cuda_test_model(init, &o->err);
+    struct l2d_model *m = rejector(seed, 0, &o->err);
+    o->params = m ? calloc(l2d_model_n_params(m), sizeof *o->params) : NULL;
     if (!m || !o->params) {
         o->rc = -1;
-        cuda_test_model_free(m);
+        l2d_model_destroy(m);
         return;
     }
     o->rc = l2d_cuda_train_rejector_log(cfg, m, sur, &p->train, p->c, &p->val, p->cv, o->ep,
                                         &o->res, NULL, NULL, log_fn, &o->log, &o->err);
-    if (!o->rc) o->rc = m->be->get_params_host(m, o->params, &o->err);
-    cuda_test_model_free(m);
+    if (!o->rc) o->rc = l2d_model_get_params_host(m, o->params, &o->err);
+    l2d_model_destroy(m);
 }
 
 static void compare(const char *name, const struct problem *p, const struct l2d_surrogate_ops *cpu_ops,
                     const struct l2d_surrogate_ops *gpu_ops, int expect_slow)
 {
     struct l2d_error err = {0, ""};
-    struct l2d_rng rng;
-    l2d_rng_seed(&rng, 5);
-    struct l2d_mlp *cpu = NULL, *init = NULL;
-    l2d_mlp_create(&cpu, DIM, &HIDDEN, 1, A, &rng, &err);
-    l2d_rng_seed(&rng, 5);
-    l2d_mlp_create(&init, DIM, &HIDDEN, 1, A, &rng, &err);
+    struct l2d_model *cpu = rejector(5, -1, &err);
+    const size_t np = cpu ? l2d_model_n_params(cpu) : 0;
+    float *cpu_params = calloc(np ? np : 1, sizeof *cpu_params);
     void *cs = toy_state_new(), *gs = toy_state_new(), *gs2 = toy_state_new();
     struct l2d_surrogate_inst sc = {cpu_ops, cs, "toy", NULL, NULL, NULL};
     struct l2d_surrogate_inst sg = {gpu_ops, gs, "toy", NULL, NULL, NULL};
@@ -122,13 +130,14 @@ static void compare(const char *name, const struct problem *p, const struct l2d_
     struct l2d_train_cfg cfg = base_cfg();
     struct l2d_epoch_rec ep[EPOCHS];
     struct l2d_train_result res;
-    int rc = !cpu || !init ? -1
-                           : l2d_train_rejector(&cfg, cpu, &sc, &p->train, p->c, &p->val, p->cv,
-                                                ep, &res, NULL, NULL, &err);
+    int rc = !cpu || !cpu_params ? -1
+                                 : l2d_train_rejector(&cfg, cpu, &sc, &p->train, p->c, &p->val,
+                                                      p->cv, ep, &res, NULL, NULL, &err);
+    if (!rc) rc = l2d_model_get_params_host(cpu, cpu_params, &err);
     tap_ok(rc == 0, "%s: CPU loop runs%s%s", name, rc ? ": " : "", rc ? err.msg : "");
     static struct gpu_out g1, g2;
-    gpu_train(p, init, &sg, &cfg, &g1);
-    gpu_train(p, init, &sg2, &cfg, &g2);
+    gpu_train(p, 5, &sg, &cfg, &g1);
+    gpu_train(p, 5, &sg2, &cfg, &g2);
     if (!tap_ok(g1.rc == 0 && g2.rc == 0, "%s: GPU loop runs%s%s", name, g1.rc ? ": " : "",
                 g1.rc ? g1.err.msg : g2.err.msg))
         goto out;
@@ -151,13 +160,13 @@ static void compare(const char *name, const struct problem *p, const struct l2d_
            worst_loss);
     tap_ok(worst_risk <= 3.0 / N_VAL, "%s: train and validation risks match (abs. %.2g)", name,
            worst_risk);
-    double pe = cuda_test_relerr_f(g1.params, cpu->params, cpu->n_params);
+    double pe = cuda_test_relerr_f(g1.params, cpu_params, np);
     tap_ok(g1.res.best_epoch == res.best_epoch && g1.res.steps == res.steps &&
                g1.res.passes == res.passes && pe <= 1e-3,
            "%s: kept epoch %d (CPU %d), %lld steps, %llu passes (CPU %llu), parameters rel. %.2g",
            name, g1.res.best_epoch, res.best_epoch, (long long)g1.res.steps,
            (unsigned long long)g1.res.passes, (unsigned long long)res.passes, pe);
-    int same = memcmp(g1.params, g2.params, cpu->n_params * sizeof *g1.params) == 0;
+    int same = memcmp(g1.params, g2.params, np * sizeof *g1.params) == 0;
     for (int e = 0; e < EPOCHS; e++) {
         g1.ep[e].seconds = g2.ep[e].seconds = 0;
         same = same && memcmp(&g1.ep[e], &g2.ep[e], sizeof g1.ep[e]) == 0;
@@ -173,8 +182,8 @@ out:
     toy_state_free(cs);
     toy_state_free(gs);
     toy_state_free(gs2);
-    l2d_mlp_destroy(cpu);
-    l2d_mlp_destroy(init);
+    free(cpu_params);
+    l2d_model_destroy(cpu);
 }
 
 /* A learning rate that overflows the parameters: both loops stop at the
@@ -182,12 +191,7 @@ out:
 static void diverge(const struct problem *p)
 {
     struct l2d_error err = {0, ""};
-    struct l2d_rng rng;
-    l2d_rng_seed(&rng, 6);
-    struct l2d_mlp *cpu = NULL, *init = NULL;
-    l2d_mlp_create(&cpu, DIM, &HIDDEN, 1, A, &rng, &err);
-    l2d_rng_seed(&rng, 6);
-    l2d_mlp_create(&init, DIM, &HIDDEN, 1, A, &rng, &err);
+    struct l2d_model *cpu = rejector(6, -1, &err);
     struct l2d_surrogate_inst s = {&toy_ops_device, NULL, "toy", NULL, NULL, NULL};
     struct l2d_train_cfg cfg = base_cfg();
     cfg.optimizer = L2D_OPT_SGD;
@@ -198,7 +202,7 @@ static void diverge(const struct problem *p)
                                       NULL, NULL, &err)
                  : -1;
     static struct gpu_out g;
-    gpu_train(p, init, &s, &cfg, &g);
+    gpu_train(p, 6, &s, &cfg, &g);
     /* compare "epoch E, batch B" */
     char a[64] = "", b[64] = "";
     sscanf(err.msg, "%63[^:]", a);
@@ -206,8 +210,7 @@ static void diverge(const struct problem *p)
     tap_ok(rc == L2D_ENUMERIC && g.rc == L2D_ENUMERIC && strcmp(a, b) == 0 && strstr(a, "batch"),
            "diverging run: both fail at the same batch (CPU: %s; GPU: %s)", err.msg, g.err.msg);
     free(g.params);
-    l2d_mlp_destroy(cpu);
-    l2d_mlp_destroy(init);
+    l2d_model_destroy(cpu);
 }
 
 int main(void)

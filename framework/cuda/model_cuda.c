@@ -220,7 +220,7 @@ static int cuda_backward(struct l2d_model *m, const float *dy, size_t B, float *
     struct cuda_model *c = impl(m);
     if (!dy) return l2d_seterr(err, L2D_EINVAL, "cuda model backward: NULL argument");
     if (B == 0) return 0;
-    if (B > c->last_B)
+    if (B != c->last_B)
         return l2d_seterr(err, L2D_EINVAL,
                           "cuda model backward: %zu rows but the last forward had %zu", B,
                           c->last_B);
