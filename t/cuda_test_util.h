@@ -51,7 +51,10 @@ static __attribute__((unused)) void *cuda_test_upload(const void *host, size_t b
 {
     void *d = NULL;
     if (cudaMalloc(&d, bytes ? bytes : 1) != cudaSuccess) return NULL;
-    if (bytes && cudaMemcpy(d, host, bytes, cudaMemcpyHostToDevice) != cudaSuccess) {
+    /* a copy from pageable memory may still be in flight when cudaMemcpy
+     * returns, and the models work on non-blocking streams: wait for it */
+    if (bytes && (cudaMemcpy(d, host, bytes, cudaMemcpyHostToDevice) != cudaSuccess ||
+                  cudaDeviceSynchronize() != cudaSuccess)) {
         cudaFree(d);
         return NULL;
     }
@@ -96,5 +99,14 @@ static __attribute__((unused)) double cuda_test_relerr_d(const double *got, cons
         w += want[i] * want[i];
     }
     return w > 0 ? sqrt(d / w) : sqrt(d);
+}
+
+/* Host bytes into device memory that a model's (non-blocking) stream may
+ * still be using: wait for every stream first, and for the copy after. */
+static __attribute__((unused)) int cuda_test_write(void *dev, const void *host, size_t bytes)
+{
+    return cudaDeviceSynchronize() == cudaSuccess &&
+           cudaMemcpy(dev, host, bytes, cudaMemcpyHostToDevice) == cudaSuccess &&
+           cudaDeviceSynchronize() == cudaSuccess;
 }
 #endif

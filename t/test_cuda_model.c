@@ -139,8 +139,7 @@ static void optim_tests(enum l2d_optim_kind kind, const char *kname, double wd)
         /* gradients of mixed size, a few exact zeros */
         for (size_t i = 0; i < np; i++)
             g[i] = i % 11 == 0 ? 0.0f : (float)(l2d_rng_normal(&rng) * (s % 2 ? 1e-3 : 3.0));
-        if (cudaMemcpy(gpu->be->grads(gpu), g, np * sizeof *g, cudaMemcpyHostToDevice) !=
-            cudaSuccess) {
+        if (!cuda_test_write(gpu->be->grads(gpu), g, np * sizeof *g)) {
             same = 0;
             break;
         }
@@ -189,11 +188,11 @@ static void step_dev_test(void)
     if (!rc) rc = b->be->optim_init(b, L2D_OPT_ADAMW, 0.1, &err);
     for (int k = 0; !rc && k < 3; k++)
         rc = l2d_cuda_model_step_scalars(b, 0.01 * (k + 1), k + 1, &sc[k], &err);
-    if (!rc) rc = cudaMemcpy(ds, sc, sizeof sc, cudaMemcpyHostToDevice) != cudaSuccess;
+    if (!rc) rc = !cuda_test_write(ds, sc, sizeof sc);
     for (int k = 0; !rc && k < 3; k++) {
         cuda_test_randn(&rng, g, np, 1.0);
-        rc = cudaMemcpy(a->be->grads(a), g, np * sizeof *g, cudaMemcpyHostToDevice) != cudaSuccess ||
-             cudaMemcpy(b->be->grads(b), g, np * sizeof *g, cudaMemcpyHostToDevice) != cudaSuccess;
+        rc = !cuda_test_write(a->be->grads(a), g, np * sizeof *g) ||
+             !cuda_test_write(b->be->grads(b), g, np * sizeof *g);
         if (!rc) rc = a->be->step(a, 0.01 * (k + 1), &err);
         if (!rc) rc = l2d_cuda_model_step_dev(b, &ds[k], &err);
     }

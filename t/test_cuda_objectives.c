@@ -102,6 +102,7 @@ static void model_test(double nu, int target)
     cudaMalloc((void **)&d_v, sizeof v_g);
     cudaMalloc((void **)&d_st, 3 * sizeof(int));
     cudaMemset(d_st, 0, 3 * sizeof(int));
+    cudaDeviceSynchronize();
     if (!rc) rc = gpu ? 0 : -1;
     struct l2d_model *cm = rc ? NULL : cpu_model(cpu, &err);
     if (!rc) rc = cm ? 0 : -1;
@@ -183,6 +184,7 @@ static void host_path_test(void)
     cudaMalloc((void **)&d_xa, sizeof xa_g);
     cudaMalloc((void **)&d_st, 3 * sizeof(int));
     cudaMemset(d_st, 0, 3 * sizeof(int));
+    cudaDeviceSynchronize();
     if (!rc) rc = gpu ? 0 : -1;
     struct l2d_model *cm = rc ? NULL : cpu_model(cpu, &err);
     if (!rc) rc = cm ? 0 : -1;

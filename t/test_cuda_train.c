@@ -186,6 +186,147 @@ out:
     l2d_model_destroy(cpu);
 }
 
+/* A host-only attack for adversarial validation: three signed-gradient
+ * steps of 0.1, clipped to the valid range. */
+static int toy_perturb(void *state, const struct l2d_objective *obj, const float *x, size_t B,
+                       float *x_adv, uint64_t seed, struct l2d_error *err)
+{
+    (void)state;
+    (void)seed;
+    const size_t D = obj->dim;
+    double *v = malloc(B * sizeof *v);
+    float *g = malloc(B * D * sizeof *g);
+    int rc = !v || !g ? l2d_seterr(err, L2D_ENOMEM, "toy attack: out of memory") : 0;
+    if (!rc) memcpy(x_adv, x, B * D * sizeof *x);
+    for (int t = 0; t < 3 && !rc; t++) {
+        rc = obj->value_grad(obj->self, x_adv, B, v, g, err);
+        for (size_t k = 0; !rc && k < B * D; k++) {
+            float step = g[k] > 0 ? 0.1f : g[k] < 0 ? -0.1f : 0.0f;
+            float y = x_adv[k] + (obj->maximise ? step : -step);
+            if (obj->lo && y < obj->lo[k % D]) y = obj->lo[k % D];
+            if (obj->hi && y > obj->hi[k % D]) y = obj->hi[k % D];
+            x_adv[k] = y;
+        }
+    }
+    free(v);
+    free(g);
+    return rc;
+}
+
+static const struct l2d_attack_ops toy_attack = {
+    .struct_size = offsetof(struct l2d_attack_ops, perturb_device), .perturb = toy_perturb};
+
+/* Epoch selection by the adversarial validation risk (train.select =
+ * val_adv_risk) with an attack that has host ops only: the same epoch
+ * kept as on the CPU, and the slow path said once. */
+static void select_adv(const struct problem *p)
+{
+    struct l2d_error err = {0, ""};
+    struct l2d_model *cpu = rejector(9, -1, &err);
+    static float lo[DIM], hi[DIM];
+    for (size_t d = 0; d < DIM; d++) {
+        lo[d] = -2.0f;
+        hi[d] = 2.0f;
+    }
+    struct l2d_attack_handle atk = {&toy_attack, NULL};
+    struct l2d_surrogate_inst s = {&toy_ops_device, NULL, "toy", &atk, lo, hi};
+    struct l2d_train_cfg cfg = base_cfg();
+    cfg.select_adv = 1;
+    cfg.adv_nu = 1.0;
+    cfg.lr = 0.05;
+    struct l2d_epoch_rec ep[EPOCHS];
+    struct l2d_train_result res;
+    int rc = cpu ? l2d_train_rejector(&cfg, cpu, &s, &p->train, p->c, &p->val, p->cv, ep, &res,
+                                      NULL, NULL, &err)
+                 : -1;
+    static struct gpu_out g;
+    gpu_train(p, 9, &s, &cfg, &g);
+    double worst = 0;
+    for (int e = 0; !rc && !g.rc && e < EPOCHS; e++) {
+        double d = fabs(g.ep[e].val_loss - ep[e].val_loss) / fabs(ep[e].val_loss);
+        if (!(d <= worst)) worst = d;
+    }
+    tap_ok(!rc && !g.rc && g.res.best_epoch == res.best_epoch && worst <= 1e-4 &&
+               g.log.count == 1 && strstr(g.log.text, "perturb_device"),
+           "select by adversarial validation risk: epoch %d kept (CPU %d), losses rel. %.2g, "
+           "log: %s%s%s",
+           g.res.best_epoch, res.best_epoch, worst, g.log.text, rc || g.rc ? "; error: " : "",
+           rc ? err.msg : g.err.msg);
+    free(g.params);
+    l2d_model_destroy(cpu);
+}
+
+/* Split-level loss and risk of a CUDA model (l2d_cuda_rejector_loss_risk)
+ * against the CPU's l2d_rejector_loss_risk on the same parameters. */
+static void loss_risk(const struct problem *p)
+{
+    struct l2d_error err = {0, ""};
+    struct l2d_model *cpu = rejector(11, -1, &err), *gpu = rejector(11, 0, &err);
+    const struct l2d_surrogate_ops *ops[2] = {&toy_ops_device, &toy_ops_host};
+    for (int k = 0; k < 2; k++) {
+        struct l2d_surrogate_inst s = {ops[k], NULL, "toy", NULL, NULL, NULL};
+        double lc = 0, rc_ = 0, lg = 0, rg = 0;
+        int rc = cpu && gpu ? 0 : -1;
+        if (!rc) rc = l2d_rejector_loss_risk(cpu, &s, &p->val, p->cv, &lc, &rc_, &err);
+        if (!rc) rc = l2d_cuda_rejector_loss_risk(gpu, &s, &p->val, p->cv, &lg, &rg, &err);
+        tap_ok(!rc && fabs(lg - lc) <= 1e-6 * fabs(lc) && fabs(rg - rc_) <= 3.0 / N_VAL,
+               "split loss and risk through %s: %.9g, %.6g (CPU %.9g, %.6g)%s%s",
+               k ? "the host loss" : "loss_device", lg, rg, lc, rc_, rc ? ": " : "",
+               rc ? err.msg : "");
+    }
+    l2d_model_destroy(cpu);
+    l2d_model_destroy(gpu);
+}
+
+/* Not a check but a measurement: seconds per epoch on a larger problem,
+ * GPU (epoch 1 uncaptured, then the graph) beside the CPU loop. */
+static void timing(void)
+{
+    enum { N = 65536, D = 32, AG = 4, E = 3 };
+    const size_t hidden = 256;
+    struct l2d_error err = {0, ""};
+    float *x = malloc((size_t)N * D * sizeof *x);
+    double *c = malloc((size_t)N * AG * sizeof *c);
+    struct l2d_rng r;
+    l2d_rng_seed(&r, 3);
+    if (x) cuda_test_randn(&r, x, (size_t)N * D, 1.0);
+    for (size_t i = 0; c && i < (size_t)N * AG; i++) c[i] = l2d_rng_uniform(&r);
+    struct l2d_data tr = {N, D, x, NULL, NULL, 0};
+    struct l2d_arch arch = {L2D_ARCH_MLP, D, AG, 1, &hidden};
+    struct l2d_model *m[2] = {NULL, NULL};
+    struct l2d_epoch_rec ep[2][E];
+    struct l2d_surrogate_inst s = {&toy_ops_device, NULL, "toy", NULL, NULL, NULL};
+    struct l2d_train_cfg cfg = base_cfg();
+    cfg.epochs = E;
+    cfg.batch = 256;
+    cfg.select_best = 0;
+    int rc = x && c ? 0 : -1;
+    for (int d = 0; d < 2 && !rc; d++) {
+        l2d_rng_seed(&r, 4);
+        rc = l2d_model_create(&m[d], &arch, d ? 0 : -1, &r, &err);
+        if (!rc)
+            rc = d ? l2d_cuda_train_rejector(&cfg, m[d], &s, &tr, c, NULL, NULL, ep[d], NULL, NULL,
+                                             NULL, &err)
+                   : l2d_train_rejector(&cfg, m[d], &s, &tr, c, NULL, NULL, ep[d], NULL, NULL,
+                                        NULL, &err);
+    }
+    if (!rc)
+        for (int e = 0; e < E; e++)
+            tap_diag("timing, %d rows, %d-%zu-%d, batch 256, epoch %d: GPU %.4f s (loss %.9g), "
+                     "CPU %.4f s (loss %.9g)",
+                     N, D, hidden, AG, e + 1, ep[1][e].seconds, ep[1][e].train_loss,
+                     ep[0][e].seconds, ep[0][e].train_loss);
+    tap_ok(!rc && fabs(ep[1][E - 1].train_loss - ep[0][E - 1].train_loss) <=
+                      1e-3 * fabs(ep[0][E - 1].train_loss),
+           "larger problem (%d rows, %d batches an epoch): last epoch's loss matches the CPU's "
+           "(rel. 1e-3)%s%s",
+           N, N / 256, rc ? ": " : "", rc ? err.msg : "");
+    l2d_model_destroy(m[0]);
+    l2d_model_destroy(m[1]);
+    free(x);
+    free(c);
+}
+
 /* A learning rate that overflows the parameters: both loops stop at the
  * same epoch and batch. */
 static void diverge(const struct problem *p)
@@ -218,11 +359,14 @@ int main(void)
     cuda_test_require_device();
     static struct problem p;
     make_problem(&p);
-    tap_plan(4 * 7 + 1);
+    tap_plan(4 * 7 + 2 + 2 + 1);
     compare("host loss", &p, &toy_ops_host, &toy_ops_host, 1);
     compare("device loss", &p, &toy_ops_host, &toy_ops_device, 0);
     compare("device train_batch", &p, &toy_ops_host_batch, &toy_ops_device_batch, 0);
     compare("host train_batch", &p, &toy_ops_host_batch, &toy_ops_host_batch, 1);
     diverge(&p);
+    select_adv(&p);
+    loss_risk(&p);
+    timing();
     return tap_done();
 }

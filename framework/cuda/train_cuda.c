@@ -747,3 +747,75 @@ out:
     free_run(r);
     return rc;
 }
+
+/* ---- split-level loss and risk ------------------------------------------------- */
+
+int l2d_cuda_rejector_loss_risk(struct l2d_model *rej, const struct l2d_surrogate_inst *sur,
+                                const struct l2d_data *data, const double *c, double *loss,
+                                double *risk, struct l2d_error *err)
+{
+    if (!rej || !data || !c || !risk)
+        return l2d_seterr(err, L2D_EINVAL, "loss/risk: missing rejector, data, costs or output");
+    if (rej->be != &l2d_model_backend_cuda || rej->device < 0)
+        return l2d_seterr(err, L2D_EINVAL, "loss/risk on the GPU: the rejector is not a CUDA model");
+    if (rej->in != data->dim)
+        return l2d_seterr(err, L2D_EINVAL, "loss/risk: rejector input %zu, data dim %zu", rej->in,
+                          data->dim);
+    if (data->n == 0) return l2d_seterr(err, L2D_EINVAL, "loss/risk: empty split");
+    int rc = l2d_cuda_model_use(rej, err);
+    if (rc) return rc;
+    struct run R;
+    memset(&R, 0, sizeof R);
+    struct run *r = &R;
+    const struct l2d_surrogate_ops *o = sur && loss ? sur->ops : NULL;
+    r->m = rej;
+    r->sur = sur;
+    r->s = (cudaStream_t)rej->stream;
+    r->dev = rej->device;
+    r->nv = data->n;
+    r->dim = data->dim;
+    r->A = rej->out;
+    r->hcv = c;
+    r->dev_val_loss = o && L2D_OPS_HAS(o, struct l2d_surrogate_ops, loss_device) && o->loss_device;
+    r->host_val_loss = o && !r->dev_val_loss && o->loss;
+    const int dev = r->dev;
+    const size_t nv = r->nv, A = r->A, ch = nv < EVAL_CHUNK ? nv : EVAL_CHUNK;
+    DMALLOC(r->Xv, nv * r->dim * sizeof(float));
+    DMALLOC(r->Cv, nv * A * sizeof(double));
+    DMALLOC(r->vs, ch * A * sizeof(float));
+    DMALLOC(r->vloss, ch * sizeof(double));
+    DMALLOC(r->acc, 5 * sizeof(double));
+    DMALLOC(r->stv, 3 * sizeof(int));
+    L2D_CK(dev, "pinned buffers", cudaMallocHost((void **)&r->h_acc, 5 * sizeof(double)));
+    L2D_CK(dev, "pinned buffers", cudaMallocHost((void **)&r->h_st, 6 * sizeof(int)));
+    r->hs = malloc(ch * A * sizeof *r->hs);
+    r->hsd = malloc(ch * A * sizeof *r->hsd);
+    r->hloss = malloc(ch * sizeof *r->hloss);
+    if (!r->hs || !r->hsd || !r->hloss) {
+        rc = l2d_seterr(err, L2D_ENOMEM, "loss/risk: out of memory");
+        goto out;
+    }
+    UPLOAD(r->Xv, data->x, nv * r->dim * sizeof(float));
+    UPLOAD(r->Cv, c, nv * A * sizeof(double));
+    L2D_CK(dev, "loss/risk", cudaMemsetAsync(r->acc, 0, 5 * sizeof(double), r->s));
+    L2D_CK(dev, "loss/risk", cudaMemsetAsync(r->stv, 0, 3 * sizeof(int), r->s));
+    if ((rc = validate(r, err))) goto out;
+    L2D_CK(dev, "loss/risk", cudaMemcpyAsync(r->h_acc, r->acc, 5 * sizeof(double),
+                                             cudaMemcpyDeviceToHost, r->s));
+    L2D_CK(dev, "loss/risk", cudaMemcpyAsync(r->h_st + 3, r->stv, 3 * sizeof(int),
+                                             cudaMemcpyDeviceToHost, r->s));
+    L2D_CK(dev, "loss/risk", cudaStreamSynchronize(r->s));
+    if (r->h_st[3]) {
+        const size_t row = (size_t)r->h_st[4] * EVAL_CHUNK + (size_t)r->h_st[5];
+        rc = r->h_st[3] == L2D_CUDA_FAIL_SCORE
+                 ? l2d_seterr(err, L2D_ENUMERIC, "non-finite rejector score on row %zu", row)
+                 : l2d_seterr(err, L2D_ENUMERIC, "%s: non-finite loss on row %zu", sur_name(sur),
+                              row);
+        goto out;
+    }
+    *risk = r->h_acc[3] / (double)nv;
+    if (loss) *loss = r->dev_val_loss || r->host_val_loss ? r->h_acc[2] / (double)nv : NAN;
+out:
+    free_run(r);
+    return rc;
+}

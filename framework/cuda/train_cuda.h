@@ -48,4 +48,11 @@ int l2d_cuda_train_rejector_log(const struct l2d_train_cfg *cfg, struct l2d_mode
                                 l2d_progress_fn progress, void *progress_self,
                                 void (*log)(void *self, const char *msg), void *log_self,
                                 struct l2d_error *err);
+
+/* l2d_rejector_loss_risk for a CUDA model: data->x and c are host arrays,
+ * uploaded here; the loss through loss_device when the surrogate has it,
+ * else its host loss (slow path). */
+int l2d_cuda_rejector_loss_risk(struct l2d_model *rej, const struct l2d_surrogate_inst *sur,
+                                const struct l2d_data *data, const double *c, double *loss,
+                                double *risk, struct l2d_error *err);
 #endif
