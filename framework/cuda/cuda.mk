@@ -34,8 +34,10 @@ TESTS += t/test_device t/test_cuda_device
 # GPU tests: each compares kernels with their CPU twins and skips where
 # there is no CUDA device. They read CUDA memory directly, hence the flags.
 if HAVE_CUDA
-GPU_TESTS = t/test_cuda_device t/test_cuda_model t/test_cuda_train t/test_cuda_objectives
-check_PROGRAMS += t/test_cuda_model t/test_cuda_train t/test_cuda_objectives
+GPU_TESTS = t/test_cuda_device t/test_cuda_model t/test_cuda_train t/test_cuda_objectives \
+	t/test_cuda_train_plugins
+check_PROGRAMS += t/test_cuda_model t/test_cuda_train t/test_cuda_objectives \
+	t/test_cuda_train_plugins
 # the toy surrogate with device ops, for the training tests
 check_LTLIBRARIES += t/libcudatoy.la
 t_libcudatoy_la_SOURCES = t/cuda_toy_surrogate.cu t/cuda_toy_surrogate.h
@@ -49,7 +51,10 @@ t_test_cuda_objectives_LDADD = framework/libl2d.la $(CUDA_LIBS) -lm
 t_test_cuda_model_SOURCES = t/test_cuda_model.c t/cuda_test_util.h
 t_test_cuda_model_CFLAGS = $(AM_CFLAGS) $(CUDA_CFLAGS)
 t_test_cuda_model_LDADD = framework/libl2d.la $(CUDA_LIBS) -lm
-TESTS += t/test_cuda_model t/test_cuda_train t/test_cuda_objectives
+TESTS += t/test_cuda_model t/test_cuda_train t/test_cuda_objectives t/test_cuda_train_plugins
+t_test_cuda_train_plugins_SOURCES = t/test_cuda_train_plugins.c t/cuda_test_util.h
+t_test_cuda_train_plugins_CFLAGS = $(AM_CFLAGS) $(CUDA_CFLAGS)
+t_test_cuda_train_plugins_LDADD = framework/libl2d.la $(CUDA_LIBS) -lm
 endif
 
 # `make gpu-pack [GPU_PACK_DIR=dir]`: build the GPU tests and gather them
