@@ -199,7 +199,8 @@ static int run_cells(struct ctx *c, struct l2d_store *st, int64_t exp_id,
             (const char *const *)cell->keys, (const char *const *)cell->values,
             crc ? "failed" : "done", crc ? cerr.msg : NULL, "cpu", t0, t1, t1 - t0,
             crc ? -1 : res.best_epoch, crc ? -1 : res.passes, nep, res.epochs,
-            crc ? 0 : res.nmetrics, res.metrics, crc ? 0 : res.nagent, res.agent};
+            crc ? 0 : res.nmetrics, res.metrics, crc ? 0 : res.nagent, res.agent,
+            NULL, NULL, NULL, NULL};
         struct l2d_error werr = {0};
         int wrc = l2d_store_write_run(st, exp_id, &rec, &werr);
         l2d_cell_result_free(&res);
