@@ -18,6 +18,7 @@ like "$out" "3 cells" "--unset sweep.train.nu drops the nu sweep: 3 cells"
 out=$("$L2D" run "$Q" --dry-run --unset train.bogus 2>&1); rc=$?
 like "$out" "^l2d run: --unset train.bogus: \[train\] has no key 'bogus'" "--unset of a missing key is an error"
 [ $rc -eq 2 ]; ok $? "and exits 2"
-out=$("$L2D" run "$Q" --dry-run --set experiment.device=cuda 2>&1)
-like "$out" "^l2d run: --set experiment.device: 'cuda': this l2d has no CUDA backend yet" "device = cuda is refused, not run on the CPU"
+out=$("$L2D" run "$Q" --dry-run --set experiment.device=gpu 2>&1)
+like "$out" "^l2d run: --set experiment.device: 'gpu' is not a device \(cpu, cuda or cuda:N\)" \
+    "a bad device name is refused (t/devices.sh tests devices further)"
 done_testing

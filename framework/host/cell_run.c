@@ -199,6 +199,15 @@ int l2d_cell_run(const struct l2d_cfg *cfg, const struct l2d_registry *reg,
     }
     struct l2d_rng rng;
     l2d_rng_seed(&rng, l2d_seed_mix((uint64_t)seed, "rejector"));
+    /* THE check that keeps a CUDA cell off the CPU until the CUDA training
+     * engine lands: never a silent fall-back (replace it with the model API,
+     * created on progress->device) */
+    if (progress && progress->device >= 0) {
+        rc = l2d_seterr(err, L2D_EUNSUPPORTED,
+                        "cuda:%d: the CUDA training engine is not in this build yet (use --device cpu)",
+                        progress->device);
+        goto out;
+    }
     if ((rc = l2d_mlp_create(&rej, cd->info.dim, hidden, (size_t)nh, cd->A, &rng, err))) goto out;
 
     /* the surrogate */
