@@ -19,6 +19,7 @@ static const struct command commands[] = {
     {"plugin-check", l2d_cmd_plugin_check, "check a plugin file (descriptor; surrogate gradient)"},
     {"report", l2d_cmd_report, "tables of a results database (mean, std over seeds)"},
     {"surrogate", l2d_cmd_surrogate, "evaluate a surrogate's loss, gradient, infimum on stdin rows"},
+    {"devices", l2d_cmd_devices, "list the CPU and the CUDA devices a run can use"},
 };
 
 static void usage(FILE *f)
@@ -39,6 +40,7 @@ int main(int argc, char **argv)
     }
     if (!strcmp(argv[1], "--version")) {
         printf("l2d %s (plugin ABI %d.%d)\n", l2d_version(), L2D_ABI_MAJOR, L2D_ABI_MINOR);
+        l2d_cli_cuda_line(stdout);
         return 0;
     }
     if (!strcmp(argv[1], "--help") || !strcmp(argv[1], "-h") || !strcmp(argv[1], "help")) {

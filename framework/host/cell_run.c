@@ -199,7 +199,14 @@ int l2d_cell_run(const struct l2d_cfg *cfg, const struct l2d_registry *reg,
     }
     struct l2d_rng rng;
     l2d_rng_seed(&rng, l2d_seed_mix((uint64_t)seed, "rejector"));
-    /* on the CPU: runner.c refuses any other [experiment] device for now */
+    /* THE check that keeps a CUDA cell off the CPU until the CUDA training
+     * engine lands: never a silent fall-back */
+    if (progress && progress->device >= 0) {
+        rc = l2d_seterr(err, L2D_EUNSUPPORTED,
+                        "cuda:%d: the CUDA training engine is not in this build yet (use --device cpu)",
+                        progress->device);
+        goto out;
+    }
     const struct l2d_arch arch = {L2D_ARCH_MLP, cd->info.dim, cd->A, (size_t)nh, hidden};
     if ((rc = l2d_model_create(&rej, &arch, -1, &rng, err))) goto out;
 

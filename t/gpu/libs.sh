@@ -4,7 +4,8 @@
 # build tree, except those every machine has (the C library, its loader,
 # the C++ runtime) and CUDA's own (libcuda, cudart, cuBLAS, cuDNN, ...): those are
 # hundreds of MiB and a GPU machine has its own, matching its driver.
-# Shared by t/gpu/pack.sh (the GPU tests) and bench/pack.sh (benchmarks).
+# Used by t/gpu/pack.sh (the GPU tests); bench/pack.sh applies the same
+# rule to the benchmark.
 set -eu
 [ $# -ge 2 ] || { echo "usage: libs.sh DIR FILE..." >&2; exit 2; }
 dir=$1
@@ -19,7 +20,8 @@ LD_LIBRARY_PATH=$top/framework/.libs${LD_LIBRARY_PATH:+:$LD_LIBRARY_PATH} ldd "$
         # the compiler's runtime: CUDA's libraries on the GPU machine need
         # its own (newer) one, which an older copy placed first would shadow
         libstdc++.so.* | libgcc_s.so.*) ;;
-        libcuda.so* | libcudart* | libcublas* | libcudnn* | libnvrtc* | libnvJitLink*) ;;
+        libcuda.so* | libcudart* | libcublas* | libcudnn* | libnvidia-* | libnvrtc* | \
+            libnvJitLink* | libcurand* | libcusparse* | libcufft* | libcusolver* | libnccl*) ;;
         libl2d.so*) ;; # from the build tree, copied by the caller
         *) cp -L "$path" "$dir/$name" ;;
         esac
