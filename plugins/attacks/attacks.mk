@@ -11,21 +11,30 @@ pkglib_LTLIBRARIES += plugins/pgd.la
 plugins_pgd_la_SOURCES = plugins/attacks/pgd.c plugins/attacks/pgd_core.c
 plugins_pgd_la_LDFLAGS = $(plugin_flags)
 plugins_pgd_la_LIBADD = $(plugin_libs)
+plugins_pgd_la_CPPFLAGS = $(plugin_cppflags)
 
 pkglib_LTLIBRARIES += plugins/fgsm.la
 plugins_fgsm_la_SOURCES = plugins/attacks/fgsm.c plugins/attacks/pgd_core.c
 plugins_fgsm_la_LDFLAGS = $(plugin_flags)
 plugins_fgsm_la_LIBADD = $(plugin_libs)
+plugins_fgsm_la_CPPFLAGS = $(plugin_cppflags)
 
 # the rho-margin surrogate lives with the surrogates but is built here
 pkglib_LTLIBRARIES += plugins/rho-margin.la
 plugins_rho_margin_la_SOURCES = plugins/surrogates/rho_margin.c
 plugins_rho_margin_la_LDFLAGS = $(plugin_flags)
 plugins_rho_margin_la_LIBADD = $(plugin_libs)
+plugins_rho_margin_la_CPPFLAGS = $(plugin_cppflags)
+if HAVE_CUDA
+plugins_rho_margin_la_SOURCES += plugins/surrogates/rho_margin_device.cu
+plugins_rho_margin_la_CPPFLAGS += -DL2D_PLUGIN_CUDA
+plugins_rho_margin_la_LIBADD += $(CUDA_LIBS)
+endif
 
-# the smooth-adv (SARD) surrogate: comp-sum on r/rho plus the attack-driven
-# smoothness term; uses the attack objectives' comp-sum code from libl2d
+# the smooth-adv (SARD) surrogate: comp-sum on r/rho (l2d/compsum.h) plus
+# the attack-driven smoothness term
 pkglib_LTLIBRARIES += plugins/smooth-adv.la
 plugins_smooth_adv_la_SOURCES = plugins/surrogates/smooth_adv.c
 plugins_smooth_adv_la_LDFLAGS = $(plugin_flags)
 plugins_smooth_adv_la_LIBADD = $(plugin_libs)
+plugins_smooth_adv_la_CPPFLAGS = $(plugin_cppflags)

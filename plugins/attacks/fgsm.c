@@ -5,7 +5,6 @@
  * objective never gets worse.
  *
  * Parameters: eps (>= 0, default 0.25), clamp (default true). */
-#include "config.h"
 
 #include <math.h>
 #include <stdlib.h>

@@ -15,7 +15,6 @@
  * Unlike textbook PGD, which returns the last iterate, perturb() returns per
  * row the best iterate seen, the clean x included: the objective at x_adv is
  * never worse than at x. */
-#include "config.h"
 
 #include <math.h>
 #include <stdlib.h>

@@ -1,7 +1,6 @@
 /* PGD on an l2d_objective (Madry et al.), l_inf or l_2, optional random
  * start, keeping the best iterate per row. Shared by the pgd and fgsm
  * plugins; knows nothing about rejectors. */
-#include "config.h"
 
 #include <math.h>
 #include <stdlib.h>

@@ -32,13 +32,11 @@
  *
  * Parameters: nu (>= 0, default 1), rho (> 0, default 1), adv_weight
  * (>= 0, default 0.01; 0 gives the clean part alone and needs no attack). */
-#include "config.h"
-
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
 
-#include "core/objectives.h"
+#include "l2d/compsum.h"
 #include "l2d/engine.h"
 #include "l2d/plugin.h"
 
@@ -127,8 +125,17 @@ static int clean_row(const struct sard *s, const double *r, const double *c, siz
             return l2d_seterr(err, isfinite(c[k]) ? L2D_EINVAL : L2D_ENUMERIC,
                               "smooth-adv: cost of agent %zu is %g (must be finite and >= 0)", k, c[k]);
     for (size_t k = 0; k < A; k++) scratch[k] = r[k] / s->rho;
-    int rc = l2d_rej_objective_score(scratch, c, A, s->u, -1, value, dr, err);
-    if (rc) return rc;
+    switch (l2d_compsum_row(scratch, c, A, s->u, -1, value, dr)) {
+    case L2D_COMPSUM_OK:
+        break;
+    case L2D_COMPSUM_BAD_SCORE:
+        return l2d_seterr(err, L2D_ENUMERIC, "smooth-adv: a score is not finite");
+    case L2D_COMPSUM_BAD_COST: /* checked above */
+        return l2d_seterr(err, L2D_EINTERNAL, "smooth-adv: bad cost");
+    default:
+        return l2d_seterr(err, L2D_ENUMERIC,
+                          "smooth-adv: value is not finite (nu = %g, scores too far apart)", s->u);
+    }
     if (dr)
         for (size_t k = 0; k < A; k++) dr[k] /= s->rho;
     return 0;
