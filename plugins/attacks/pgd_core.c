@@ -17,6 +17,16 @@ int l2d_pgd_norm_parse(const char *s)
     return -1;
 }
 
+void l2d_pgd_describe(const struct l2d_pgd_cfg *cfg, struct l2d_pgd_spec *spec)
+{
+    spec->norm = cfg->norm == L2D_PGD_LINF ? L2D_NORM_LINF : L2D_NORM_L2;
+    spec->eps = cfg->eps;
+    spec->alpha = cfg->alpha;
+    spec->steps = cfg->steps;
+    spec->random_start = cfg->random_start;
+    spec->clamp = cfg->clamp;
+}
+
 static void clamp_range(float *v, size_t D, const float *lo, const float *hi)
 {
     for (size_t k = 0; k < D; k++) {

@@ -39,6 +39,9 @@
 #include "l2d/compsum.h"
 #include "l2d/engine.h"
 #include "l2d/plugin.h"
+#ifdef L2D_PLUGIN_CUDA
+#include "smooth_adv_device.h"
+#endif
 
 struct sard {
     double u, rho, adv_weight;
@@ -47,6 +50,7 @@ struct sard {
     float *s0, *sa, *ds, *xa, *dcf; /* [B][A] x 3, [B][D], [B][A] */
     double *dclean;                 /* [B][A]: gradient of the mean loss w.r.t. r(x) */
     double *r, *rin, *dr, *g;       /* [A] scratch */
+    void *dev;                      /* device scratch (smooth_adv_device.cu) */
 };
 
 static int sard_create(const struct l2d_params *p, const struct l2d_host *host, void **state,
@@ -85,6 +89,9 @@ static void sard_destroy(void *state)
     struct sard *s = state;
     if (!s) return;
     sard_free_bufs(s);
+#ifdef L2D_PLUGIN_CUDA
+    l2d_sard_device_free(s->dev);
+#endif
     free(s);
 }
 
@@ -355,7 +362,7 @@ static int sard_train_batch(void *state, const struct l2d_model_ctx *model,
     if (smooth) {
         struct inner in = {
             .obj = {.dim = D, .maximise = 1, .value_grad = inner_value_grad,
-                    .lo = model->lo, .hi = model->hi},
+                    .lo = model->lo, .hi = model->hi, .device = -1},
             .m = model, .s0 = s->s0, .B = B, .A = A, .s = s->sa, .ds = s->ds, .g = s->dr,
         };
         in.obj.self = &in;
@@ -396,6 +403,22 @@ static int sard_train_batch(void *state, const struct l2d_model_ctx *model,
     return 0;
 }
 
+#ifdef L2D_PLUGIN_CUDA
+/* The same step on device arrays (smooth_adv_device.cu). */
+static int sard_train_batch_device(void *state, const struct l2d_model_ctx *model,
+                                   const struct l2d_attack_handle *attack, const float *x,
+                                   const double *costs, size_t B, double *loss, void *stream,
+                                   struct l2d_error *err)
+{
+    struct sard *s = state;
+    const struct l2d_sard_params p = {s->u, s->rho, s->adv_weight, s->seed, s->batches};
+    int rc = l2d_sard_train_batch_device(&s->dev, &p, model, attack, x, costs, B, loss, stream,
+                                         err);
+    if (!rc && B) s->batches++;
+    return rc;
+}
+#endif
+
 static const struct l2d_surrogate_ops sard_ops = {
     .struct_size = sizeof(struct l2d_surrogate_ops),
     .create = sard_create,
@@ -403,6 +426,9 @@ static const struct l2d_surrogate_ops sard_ops = {
     .infimum = NULL,
     .train_batch = sard_train_batch,
     .destroy = sard_destroy,
+#ifdef L2D_PLUGIN_CUDA
+    .train_batch_device = sard_train_batch_device,
+#endif
 };
 
 static const struct l2d_param_spec sard_params[] = {
