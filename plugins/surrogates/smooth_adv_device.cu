@@ -223,6 +223,7 @@ static int inner_value_grad(void *self, const float *x, size_t B, double *value,
 #define SARD_RT_WIDTH 64
 struct RtShape {
     static constexpr int MAXL = SARD_RT_LAYERS, MAXW = SARD_RT_WIDTH;
+    static constexpr bool VEC4 = false, SHARED = false;
     int nl, d[SARD_RT_LAYERS + 1], off[SARD_RT_LAYERS];
     __device__ int layers() const { return nl; }
     __device__ int dim(int l) const { return d[l]; }
@@ -234,6 +235,11 @@ struct RtShape {
 template <int D0, int D1, int D2, int D3>
 struct Shape3 {
     static constexpr int MAXL = 3;
+    /* every width a multiple of 4: each weight row and each layer's block
+     * starts on 16 bytes, so the weights load from shared memory 4 at a
+     * time (the kernel is bound by those loads) */
+    static constexpr bool VEC4 = D0 % 4 == 0 && D1 % 4 == 0 && D2 % 4 == 0 && D3 % 4 == 0;
+    static constexpr bool SHARED = true; /* its weights always fit */
     static constexpr int MAXW = D0 > D1 ? (D0 > D2 ? (D0 > D3 ? D0 : D3) : (D2 > D3 ? D2 : D3))
                                         : (D1 > D2 ? (D1 > D3 ? D1 : D3) : (D2 > D3 ? D2 : D3));
     __device__ constexpr int layers() const { return 3; }
@@ -258,8 +264,19 @@ __device__ static __forceinline__ void row_forward(const S &sh, const float *P,
 #pragma unroll
         for (int n = 0; n < N; n++) {
             float z = b[n];
+            if (S::VEC4) { /* the same sums in the same order */
 #pragma unroll
-            for (int k = 0; k < K; k++) z = fmaf(W[n * K + k], act[l][k], z);
+                for (int k = 0; k < K; k += 4) {
+                    const float4 w = *(const float4 *)(W + n * K + k);
+                    z = fmaf(w.x, act[l][k], z);
+                    z = fmaf(w.y, act[l][k + 1], z);
+                    z = fmaf(w.z, act[l][k + 2], z);
+                    z = fmaf(w.w, act[l][k + 3], z);
+                }
+            } else {
+#pragma unroll
+                for (int k = 0; k < K; k++) z = fmaf(W[n * K + k], act[l][k], z);
+            }
             act[l + 1][n] = relu && z < 0.0f ? 0.0f : z;
         }
     }
@@ -280,12 +297,31 @@ __device__ static __forceinline__ void row_input_grad(const S &sh, const float *
     for (int l = L - 1; l >= 0; l--) {
         const int K = sh.dim(l), N = sh.dim(l + 1);
         const float *W = P + sh.woff(l);
+        if (S::VEC4) { /* row by row of W, the same sums in the same order */
 #pragma unroll
-        for (int k = 0; k < K; k++) {
-            float s = 0.0f;
+            for (int k = 0; k < K; k++) dp[k] = 0.0f;
 #pragma unroll
-            for (int n = 0; n < N; n++) s = fmaf(dl[n], W[n * K + k], s);
-            dp[k] = l == 0 || act[l][k] > 0.0f ? s : 0.0f;
+            for (int n = 0; n < N; n++) {
+#pragma unroll
+                for (int k = 0; k < K; k += 4) {
+                    const float4 w = *(const float4 *)(W + n * K + k);
+                    dp[k] = fmaf(dl[n], w.x, dp[k]);
+                    dp[k + 1] = fmaf(dl[n], w.y, dp[k + 1]);
+                    dp[k + 2] = fmaf(dl[n], w.z, dp[k + 2]);
+                    dp[k + 3] = fmaf(dl[n], w.w, dp[k + 3]);
+                }
+            }
+#pragma unroll
+            for (int k = 0; k < K; k++)
+                if (l > 0 && !(act[l][k] > 0.0f)) dp[k] = 0.0f;
+        } else {
+#pragma unroll
+            for (int k = 0; k < K; k++) {
+                float s = 0.0f;
+#pragma unroll
+                for (int n = 0; n < N; n++) s = fmaf(dl[n], W[n * K + k], s);
+                dp[k] = l == 0 || act[l][k] > 0.0f ? s : 0.0f;
+            }
         }
 #pragma unroll
         for (int k = 0; k < K; k++) {
@@ -354,18 +390,21 @@ __device__ static __noinline__ void fused_random_start(const struct l2d_pgd_spec
 }
 
 template <class S>
-__global__ void __launch_bounds__(128)
+__global__ void __launch_bounds__(64)
 sard_fused_kernel(S sh, const float *params, int n_params, int use_shared, const float *x,
                   const float *s0, int B, struct l2d_pgd_spec sp, const float *lo,
                   const float *hi, uint64_t seed, uint64_t key,
                   const unsigned long long *counter, const uint64_t *tables, float *xa)
 {
-    extern __shared__ float shp[];
+    extern __shared__ float4 shp4[]; /* float4: 16-byte aligned */
+    float *shp = (float *)shp4;
     const float *P = params;
-    if (use_shared) {
+    if (S::SHARED || use_shared) {
         for (int q = threadIdx.x; q < n_params; q += blockDim.x) shp[q] = params[q];
         __syncthreads();
-        P = shp;
+        /* a compile-time choice lets the compiler see shared memory (and
+         * its alignment) behind P */
+        P = S::SHARED ? (const float *)shp4 : shp;
     }
     const int L = sh.layers(), D = sh.dim(0), A = sh.dim(L);
     const size_t t = blockIdx.x * (size_t)blockDim.x + threadIdx.x;
@@ -431,9 +470,12 @@ static int launch_fused(const S &sh, const struct l2d_mlp_view *mv, size_t n_par
                         uint64_t seed, const struct sard_dev *d, cudaStream_t st,
                         struct l2d_error *err)
 {
-    const unsigned T = 128;
+    /* 64 threads a block: a benchmark-sized batch (A B = 32k threads, a
+     * quarter of what the chip holds at 128 registers a thread) spreads
+     * more evenly over the multiprocessors */
+    const unsigned T = 64;
     const size_t shmem = n_params * sizeof(float);
-    const int use_shared = shmem <= 48 * 1024;
+    const int use_shared = S::SHARED || shmem <= 48 * 1024;
     sard_fused_kernel<S><<<l2d_cu_blocks(A * B, T), T, use_shared ? shmem : 0, st>>>(
         sh, mv->params, (int)n_params, use_shared, x, s0, (int)B, sp, lo, hi, seed,
         l2d_xo_tag_key("pgd-random-start"), d->counter, d->tables, (float *)d->xa);
