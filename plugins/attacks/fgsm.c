@@ -4,7 +4,8 @@
  * Returns per row the better of the clean x and the stepped point, so the
  * objective never gets worse.
  *
- * Parameters: eps (>= 0, default 0.25), clamp (default true). */
+ * Parameters: eps (>= 0, default 0.25), clamp (default false).
+ * describe() and perturb_device as for pgd (one step of size eps). */
 
 #include <math.h>
 #include <stdlib.h>

@@ -14,7 +14,11 @@
  *
  * Unlike textbook PGD, which returns the last iterate, perturb() returns per
  * row the best iterate seen, the clean x included: the objective at x_adv is
- * never worse than at x. */
+ * never worse than at x.
+ *
+ * describe() gives this configuration as a struct l2d_pgd_spec (for SARD's
+ * fused kernel); perturb_device (pgd_device.cu, with CUDA) runs the same
+ * steps on a device objective, drawing the same random start. */
 
 #include <math.h>
 #include <stdlib.h>

@@ -30,6 +30,12 @@
  * gives the whole loss per row and accumulates the gradient of the batch
  * mean.
  *
+ * train_batch_device (smooth_adv_device.cu, when built with CUDA) is the
+ * same step on device arrays: one fused kernel for every row's attack for
+ * every agent when the model shows its MLP and the attack describes itself
+ * as PGD, else the attack's perturb_device. The clean part's rows are
+ * l2d/compsum.h's, shared with the kernels.
+ *
  * Parameters: nu (>= 0, default 1), rho (> 0, default 1), adv_weight
  * (>= 0, default 0.01; 0 gives the clean part alone and needs no attack). */
 #include <math.h>
