@@ -31,7 +31,9 @@
 #include "core/train.h"
 #include "host/loader.h"
 #include "host/params.h"
+#include "l2d/device.h"
 #include "l2d/engine.h"
+#include "l2d/model.h"
 #include "l2d/plugin.h"
 
 struct opts {
@@ -40,7 +42,7 @@ struct opts {
     int nh, epochs, threads, steps;
     double eps, adv_weight;
     uint64_t seed;
-    const char *plugin_path, *dump;
+    const char *plugin_path, *dump, *device;
 };
 
 static void usage(FILE *f)
@@ -48,7 +50,7 @@ static void usage(FILE *f)
     fprintf(f,
             "usage: sard_epoch [--rows N] [--dim D] [--agents A] [--hidden 8,16] [--batch B]\n"
             "                  [--epochs E] [--threads T] [--steps S] [--eps X] [--adv-weight W]\n"
-            "                  [--seed S] [--plugin-path DIRS] [--dump FILE]\n");
+            "                  [--seed S] [--plugin-path DIRS] [--dump FILE] [--device cpu|cuda|cuda:N]\n");
 }
 
 static int parse_size(const char *s, size_t *out)
@@ -65,7 +67,7 @@ static int parse_opts(int argc, char **argv, struct opts *o)
 {
     *o = (struct opts){.n = 16512, .dim = 8, .agents = 4, .batch = 8096, .hidden = {8, 16},
                        .nh = 2, .epochs = 7, .threads = 2, .steps = 10, .eps = 0.25,
-                       .adv_weight = 0.05, .seed = 1};
+                       .adv_weight = 0.05, .seed = 1, .device = "cpu"};
     for (int i = 1; i < argc; i++) {
         const char *a = argv[i], *v = i + 1 < argc ? argv[i + 1] : NULL;
         size_t z;
@@ -92,6 +94,7 @@ static int parse_opts(int argc, char **argv, struct opts *o)
         else if (!strcmp(a, "--seed")) bad = parse_size(v, &z), o->seed = z;
         else if (!strcmp(a, "--plugin-path")) o->plugin_path = v;
         else if (!strcmp(a, "--dump")) o->dump = v;
+        else if (!strcmp(a, "--device")) o->device = v;
         else {
             fprintf(stderr, "sard_epoch: unknown option %s\n", a);
             usage(stderr);
@@ -167,25 +170,35 @@ static int create_plugin(const struct l2d_registry *reg, enum l2d_kind kind, con
  * n_layers, n_params), dims[n_layers + 1] uint64, x float32[n][dim],
  * c float64[n][A], params float32 in the MLP's layout (per layer W[out][in]
  * row-major, then b: PyTorch's nn.Linear layout). */
-static int dump(const char *path, const struct l2d_mlp *m, const float *x, const double *c,
-                size_t n)
+static int dump(const char *path, const struct opts *o, struct l2d_model *m, const float *x,
+                const double *c, size_t n)
 {
+    const size_t in = l2d_model_in(m), out = l2d_model_out(m), np = l2d_model_n_params(m);
+    struct l2d_error err = {0, ""};
+    float *p = malloc(np * sizeof *p);
+    if (!p || l2d_model_get_params_host(m, p, &err)) {
+        fprintf(stderr, "sard_epoch: %s: %s\n", path, p ? err.msg : "out of memory");
+        free(p);
+        return -1;
+    }
     FILE *f = fopen(path, "wb");
     if (!f) {
         fprintf(stderr, "sard_epoch: %s: %s\n", path, strerror(errno));
+        free(p);
         return -1;
     }
-    uint64_t h[5] = {n, m->in, m->out, m->n_layers, m->n_params};
+    uint64_t h[5] = {n, in, out, (uint64_t)o->nh + 1, np};
     int ok = fwrite(h, sizeof h[0], 5, f) == 5;
-    for (size_t l = 0; ok && l <= m->n_layers; l++) {
-        uint64_t d = m->dims[l];
+    for (int l = 0; ok && l <= o->nh + 1; l++) {
+        uint64_t d = l == 0 ? in : l <= o->nh ? o->hidden[l - 1] : out;
         ok = fwrite(&d, sizeof d, 1, f) == 1;
     }
-    ok = ok && fwrite(x, sizeof *x, n * m->in, f) == n * m->in;
-    ok = ok && fwrite(c, sizeof *c, n * m->out, f) == n * m->out;
-    ok = ok && fwrite(m->params, sizeof *m->params, m->n_params, f) == m->n_params;
+    ok = ok && fwrite(x, sizeof *x, n * in, f) == n * in;
+    ok = ok && fwrite(c, sizeof *c, n * out, f) == n * out;
+    ok = ok && fwrite(p, sizeof *p, np, f) == np;
     ok = (fclose(f) == 0) && ok;
     if (!ok) fprintf(stderr, "sard_epoch: %s: write failed\n", path);
+    free(p);
     return ok ? 0 : -1;
 }
 
@@ -197,7 +210,8 @@ int main(int argc, char **argv)
     struct l2d_error err = {0, ""};
     struct l2d_registry reg;
     memset(&reg, 0, sizeof reg);
-    struct l2d_mlp *rej = NULL;
+    struct l2d_model *rej = NULL;
+    float *params = NULL;
     void *sst = NULL, *ast = NULL;
     const struct l2d_surrogate_ops *sops = NULL;
     const struct l2d_attack_ops *aops = NULL;
@@ -218,8 +232,11 @@ int main(int argc, char **argv)
     for (size_t k = 0; k < n * D; k++) x[k] = (float)l2d_rng_normal(&rng);
     for (size_t k = 0; k < n * A; k++) c[k] = fabs(l2d_rng_normal(&rng));
     l2d_rng_seed(&rng, l2d_seed_mix(o.seed, "bench.init"));
-    if ((rc = l2d_mlp_create(&rej, D, o.hidden, (size_t)o.nh, A, &rng, &err))) goto fail;
-    if (o.dump && dump(o.dump, rej, x, c, n)) goto out;
+    const struct l2d_arch arch = {L2D_ARCH_MLP, D, A, (size_t)o.nh, o.hidden};
+    int dev = -1;
+    if ((rc = l2d_device_parse(o.device, &dev, &err))) goto fail;
+    if ((rc = l2d_model_create(&rej, &arch, dev, &rng, &err))) goto fail;
+    if (o.dump && dump(o.dump, &o, rej, x, c, n)) goto out;
 
     if ((rc = l2d_registry_default(&reg, o.plugin_path, &err))) goto fail;
     struct l2d_host host = {sizeof host, o.seed, ".", NULL, NULL};
@@ -250,6 +267,17 @@ int main(int argc, char **argv)
                                  NULL, NULL, ep, &res, on_epoch, &marks, &err)))
         goto fail;
 
+    /* FNV-1a of the final parameters' bytes: equal hashes, equal bits */
+    const size_t np = l2d_model_n_params(rej);
+    if (!(params = malloc(np * sizeof *params))) {
+        fprintf(stderr, "sard_epoch: out of memory\n");
+        goto out;
+    }
+    if ((rc = l2d_model_get_params_host(rej, params, &err))) goto fail;
+    uint64_t hsh = 1469598103934665603ULL;
+    const unsigned char *pb = (const unsigned char *)params;
+    for (size_t k = 0; k < np * sizeof *params; k++) hsh = (hsh ^ pb[k]) * 1099511628211ULL;
+
     /* the first epoch pays for page faults and buffer growth */
     const int skip = o.epochs > 2 ? 1 : 0;
     const size_t m = (size_t)(o.epochs - skip);
@@ -265,15 +293,11 @@ int main(int argc, char **argv)
     for (int k = 0; k < o.nh; k++) printf("%s%zu", k ? "," : " ", o.hidden[k]);
     printf(", batch %zu, pgd%d eps %g, adv_weight %g\n", o.batch, o.steps, o.eps, o.adv_weight);
     printf("threads = %d\n", o.threads);
+    printf("device = %s\n", o.device);
     printf("epochs_timed = %zu (of %d; the first is warm-up)\n", m, o.epochs);
     printf("epoch_seconds_median = %.6f\n", med);
     printf("epoch_seconds_min = %.6f\n", mn);
     printf("epoch_cpu_seconds_median = %.6f\n", cmed);
-    /* FNV-1a of the final parameters' bytes: equal hashes, equal bits */
-    uint64_t hsh = 1469598103934665603ULL;
-    const unsigned char *pb = (const unsigned char *)rej->params;
-    for (size_t k = 0; k < rej->n_params * sizeof *rej->params; k++)
-        hsh = (hsh ^ pb[k]) * 1099511628211ULL;
     printf("params_hash = %016llx\n", (unsigned long long)hsh);
     printf("passes_per_epoch = %llu\n", (unsigned long long)per_epoch);
     printf("passes_expected = %llu\n", (unsigned long long)(smooth ? want : n));
@@ -288,7 +312,8 @@ fail:
 out:
     if (sops && sst) sops->destroy(sst);
     if (aops && ast) aops->destroy(ast);
-    l2d_mlp_destroy(rej);
+    l2d_model_destroy(rej);
+    free(params);
     l2d_registry_free(&reg);
     free(x);
     free(c);

@@ -1,4 +1,4 @@
--- l2d results database, schema version 1.
+-- l2d results database, schema version 2.
 --
 -- This file is the single source of the schema: the library embeds it (the
 -- build turns it into framework/host/schema_sql.h) and runs it, in one
@@ -6,6 +6,12 @@
 -- the same database by hand. A later version adds a forward-only migration in
 -- framework/host/store.c and bumps user_version at the end of this file; the
 -- library refuses a database whose user_version is newer than its own.
+--
+-- History: 1, the first; 2, runs say what their device is (device_name,
+-- cuda_driver, cuda_runtime, cudnn), v_metrics shows the device and
+-- v_summary the devices its runs ran on. A version-1 database is upgraded in
+-- place, in one transaction, when l2d opens it for writing: its runs keep
+-- their rows, with NULL in the new columns.
 --
 -- Connections opened by the library also set: journal_mode=WAL,
 -- foreign_keys=ON, busy_timeout. With the sqlite3 shell, run
@@ -39,6 +45,12 @@ CREATE TABLE experiment_plugins (
 -- '' when nothing is swept): seeds of one setting share it, which is what the
 -- summaries average over. A failed run is replaced when the cell is retried;
 -- a done run is never replaced.
+--
+-- The device is where the run ran, not part of what it computes: a cell done
+-- on one device is not run again on another (the cell id and the
+-- experiment's config hash leave the device out), so a sweep may be resumed,
+-- sharded or merged across CPUs and GPUs, and the device columns say which
+-- run ran where.
 CREATE TABLE runs (
     id              INTEGER PRIMARY KEY,
     experiment_id   INTEGER NOT NULL REFERENCES experiments(id) ON DELETE CASCADE,
@@ -48,12 +60,17 @@ CREATE TABLE runs (
     seed            INTEGER NOT NULL,
     status          TEXT NOT NULL CHECK (status IN ('done', 'failed')),
     error           TEXT,                -- why it failed; NULL when done
-    device          TEXT,                -- e.g. 'cpu', 'cuda:0'
+    device          TEXT,                -- 'cpu' or 'cuda:N'
     started_at      REAL,                -- Unix time, seconds
     finished_at     REAL,
     seconds         REAL,                -- wall time of the run
     best_epoch      INTEGER,             -- checkpoint kept (lowest validation risk)
     rejector_passes INTEGER,             -- rejector forward+backward passes (cost of training)
+    -- since version 2 (NULL in runs recorded before):
+    device_name     TEXT,                -- the CPU model, or the GPU's name ('NVIDIA H200')
+    cuda_driver     TEXT,                -- CUDA version the driver supports ('12.8'); NULL on the CPU
+    cuda_runtime    TEXT,                -- CUDA runtime version ('13.0'); NULL on the CPU
+    cudnn           TEXT,                -- cuDNN version ('9.19.0'); NULL on the CPU
     UNIQUE (experiment_id, cell_id),
     CHECK ((status = 'done') = (error IS NULL))
 ) STRICT;
@@ -106,10 +123,10 @@ CREATE TABLE agent_metrics (
     PRIMARY KEY (run_id, agent_index, split, name)
 ) STRICT;
 
--- Metrics of finished runs, with their experiment and cell.
+-- Metrics of finished runs, with their experiment, cell and device.
 CREATE VIEW v_metrics AS
 SELECT e.id AS experiment_id, e.name AS experiment, r.id AS run_id, r.cell_id, r.method,
-       r.params, r.seed, m.split, m.attack, m.name AS metric, m.value
+       r.params, r.seed, m.split, m.attack, m.name AS metric, m.value, r.device, r.device_name
 FROM metrics m JOIN runs r ON r.id = m.run_id JOIN experiments e ON e.id = r.experiment_id
 WHERE r.status = 'done';
 
@@ -124,11 +141,13 @@ FROM v_metrics vm LEFT JOIN run_params p ON p.run_id = vm.run_id;
 -- var is the sample variance (NULL when n = 1), computed in two passes for
 -- accuracy. std = sqrt(var) needs SQLite's math functions; the library
 -- registers sqrt itself where SQLite lacks them, and with an sqlite3 shell
--- built without them, use var (l2d report takes the root in C).
+-- built without them, use var (l2d report takes the root in C). devices lists
+-- the devices the runs averaged ran on ('cpu', 'cpu,cuda:0'), comma-separated.
 CREATE VIEW v_summary AS
 WITH g AS (
     SELECT experiment_id, experiment, method, params, split, attack, metric,
-           count(*) AS n, avg(value) AS mean, min(run_id) AS first_run
+           count(*) AS n, avg(value) AS mean, min(run_id) AS first_run,
+           group_concat(DISTINCT device) AS devices
     FROM v_metrics GROUP BY experiment_id, method, params, split, attack, metric
 ), d AS (
     SELECT g.experiment_id, g.method, g.params, g.split, g.attack, g.metric,
@@ -137,7 +156,7 @@ WITH g AS (
     GROUP BY g.experiment_id, g.method, g.params, g.split, g.attack, g.metric
 )
 SELECT g.experiment_id, g.experiment, g.method, g.params, g.split, g.attack, g.metric,
-       g.n, g.mean, d.var, sqrt(d.var) AS std, g.first_run
+       g.n, g.mean, d.var, sqrt(d.var) AS std, g.first_run, g.devices
 FROM g JOIN d USING (experiment_id, method, params, split, attack, metric);
 
 -- The same for each agent's own metrics.
@@ -161,4 +180,4 @@ SELECT g.experiment_id, e.name AS experiment, g.method, g.params, g.agent_index,
 FROM g JOIN d USING (experiment_id, method, params, agent_index, split, metric)
 JOIN experiments e ON e.id = g.experiment_id;
 
-PRAGMA user_version = 1;
+PRAGMA user_version = 2;

@@ -29,7 +29,7 @@ check_PROGRAMS += t/test_params
 t_test_params_SOURCES = t/test_params.c
 t_test_params_LDADD = framework/libl2d.la
 
-TESTS += t/test_params t/loader.sh t/cli.sh
-EXTRA_DIST += t/loader.sh t/cli.sh
+TESTS += t/test_params t/loader.sh t/cli.sh t/devices.sh t/device_run.sh
+EXTRA_DIST += t/loader.sh t/cli.sh t/devices.sh t/device_run.sh
 TESTS += t/adv.sh
 EXTRA_DIST += t/adv.sh

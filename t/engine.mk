@@ -12,3 +12,16 @@ t_test_parse_sizes_SOURCES = t/test_parse_sizes.c
 t_test_parse_sizes_LDADD = framework/libl2d.la
 TESTS += t/test_rng t/test_mlp t/test_optim t/test_schedule t/test_parse_sizes
 EXTRA_DIST += t/data/rng_ref.py t/data/optim_ref.py
+# the model API (l2d/model.h) on the CPU against the MLP and optimisers it wraps
+check_PROGRAMS += t/test_model
+t_test_model_SOURCES = t/test_model.c
+t_test_model_LDADD = framework/libl2d.la -lm
+TESTS += t/test_model
+# the unit tests above and those of the other CPU-path users, once per forced
+# CPU path (L2D_CPU_PATH); every path's gradients against finite differences
+check_PROGRAMS += t/test_paths_grad
+t_test_paths_grad_SOURCES = t/test_paths_grad.c t/plugin_util.h plugins/attacks/pgd_core.c
+t_test_paths_grad_CFLAGS = $(AM_CFLAGS)
+t_test_paths_grad_LDADD = framework/libl2d.la -lm
+TESTS += t/test_paths_grad t/paths.sh
+EXTRA_DIST += t/paths.sh

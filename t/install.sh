@@ -24,7 +24,7 @@ rc=$?; ok $rc "make install DESTDIR=..."
 missing=
 for f in "$inst_bindir/l2d" "$inst_libdir/libl2d.so" "$inst_libdir/pkgconfig/l2d.pc" \
     "$inst_includedir/l2d/plugin.h" "$inst_includedir/l2d/engine.h" \
-    "$inst_includedir/l2d/l2d.h" "$inst_includedir/l2d/dataprep.h" \
+    "$inst_includedir/l2d/l2d.h" "$inst_includedir/l2d/dataprep.h" "$inst_includedir/l2d/model.h" \
     "$inst_pkglibdir/ce.so" "$inst_pkglibdir/synthetic.so" "$inst_pkglibdir/network.so" \
     "$inst_pkgdatadir/data/california_housing.csv"; do
     [ -e "$dest$f" ] || missing="$missing $f"

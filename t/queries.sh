@@ -9,7 +9,7 @@ db=$T_TMP/q.db
 Q=$top_srcdir/results/queries
 sq() { "$SQLITE3" -batch -noheader -separator '|' "$db" "$@"; }
 
-plan 17
+plan 22
 
 # one done run: id nu beta seed risk alloc_0 (alloc_1 = 1 - alloc_0)
 run() {
@@ -95,6 +95,24 @@ fi
 out=$(sq "SELECT count(DISTINCT run_id), avg(value) FROM v_run_metrics WHERE key = 'train.nu' AND value_num = 1
           AND split = 'test' AND attack = 'clean' AND metric = 'risk'")
 is "$out" "4|0.296875" "v_run_metrics: WHERE key = 'train.nu' AND value_num = 1"
+
+# devices: runs 1-3 on the CPU, 4-9 on a GPU (9 failed there), 10 unknown
+# (as a run recorded before schema version 2)
+sq "UPDATE runs SET device = 'cpu', device_name = 'AMD EPYC 9654', seconds = 2 WHERE id <= 3;
+    UPDATE runs SET device = 'cuda:0', device_name = 'NVIDIA H200', cuda_driver = '12.8',
+        cuda_runtime = '13.0', cudnn = '9.19.0', seconds = 0.5 WHERE id BETWEEN 4 AND 9;"
+out=$(sq < "$Q/runs_by_device.sql")
+is "$out" "sweep|sard|cpu|AMD EPYC 9654||||3|0|2.0
+sweep|sard|cuda:0|NVIDIA H200|12.8|13.0|9.19.0|5|1|0.5
+other|mt||||||1|0|" "runs_by_device: runs done and failed, and mean seconds, per device"
+out=$(sq "SELECT DISTINCT devices FROM v_summary WHERE experiment = 'sweep' AND params LIKE 'train.nu=1;%'")
+is "$out" "cuda:0" "v_summary: devices of settings run on the GPU only"
+out=$(sq "SELECT devices IN ('cpu,cuda:0', 'cuda:0,cpu') FROM v_summary WHERE experiment = 'sweep'
+          AND params = 'train.nu=0.5;cost.beta_scale=1' AND split = 'test' AND attack = 'clean' AND metric = 'risk'")
+is "$out" "1" "v_summary: a mean over runs on two devices lists both"
+out=$(sq "SELECT device || '|' || device_name FROM v_metrics WHERE run_id = 1 AND metric = 'risk' AND split = 'test'
+          AND attack = 'clean'")
+is "$out" "cpu|AMD EPYC 9654" "v_metrics: the run's device"
 
 # every query file states its question and runs without error on an empty database
 "$SQLITE3" -batch "$T_TMP/empty.db" < "$top_srcdir/results/schema.sql"

@@ -46,10 +46,11 @@ int main(void)
 #else
 #include <cuda_runtime.h>
 
-#include "core/objectives.h" /* l2d_mlp_model_ctx: the CPU twin's model */
+#include "core/model_impl.h" /* l2d_model_ctx_init: the CPU twin's model */
 #include "cuda_test_mlp.h"
 #include "cuda_test_objective.h"
 #include "l2d/engine.h"
+#include "l2d/model.h"
 #include "plugin_util.h"
 
 static cudaStream_t g_stream;
@@ -290,15 +291,39 @@ struct sard_case {
     int clamp;
 };
 
-static struct l2d_mlp *make_mlp(const struct sard_case *sc, uint64_t seed)
+/* The CPU model, its parameters doubled (larger scores, more to attack);
+ * dims[] gets its layer widths. */
+static struct l2d_model *make_model(const struct sard_case *sc, uint64_t seed, size_t *dims)
 {
     struct l2d_rng rng;
     struct l2d_error err = {0};
-    struct l2d_mlp *m = NULL;
+    struct l2d_model *m = NULL;
+    const struct l2d_arch arch = {L2D_ARCH_MLP, sc->D, sc->A, sc->nh, sc->hid};
     l2d_rng_seed(&rng, seed);
-    if (l2d_mlp_create(&m, sc->D, sc->hid, sc->nh, sc->A, &rng, &err)) return NULL;
-    for (size_t q = 0; q < m->n_params; q++) m->params[q] *= 2.0f;
+    if (l2d_model_create(&m, &arch, -1, &rng, &err)) return NULL;
+    const size_t P = l2d_model_n_params(m);
+    float *p = xmalloc(P * sizeof *p);
+    int rc = l2d_model_get_params_host(m, p, &err);
+    for (size_t q = 0; q < P; q++) p[q] *= 2.0f;
+    rc = rc ? rc : l2d_model_set_params_host(m, p, &err);
+    free(p);
+    if (rc) {
+        l2d_model_destroy(m);
+        return NULL;
+    }
+    dims[0] = sc->D;
+    for (size_t l = 0; l < sc->nh; l++) dims[l + 1] = sc->hid[l];
+    dims[sc->nh + 1] = sc->A;
     return m;
+}
+
+/* Its parameters, host copy (P floats, malloc'ed). */
+static float *model_params(struct l2d_model *m)
+{
+    struct l2d_error err = {0};
+    float *p = xmalloc(l2d_model_n_params(m) * sizeof *p);
+    l2d_model_get_params_host(m, p, &err);
+    return p;
 }
 
 /* One device step; loss[B] and grads[n_params] read back. */
@@ -323,7 +348,9 @@ static int sard_dev_step(struct inst *sur, struct inst *att, struct tmlp *tm, in
 static void check_sard(const struct sard_case *sc, const char *label)
 {
     const size_t B = sc->B, D = sc->D, A = sc->A;
-    struct l2d_mlp *m = make_mlp(sc, 7 + B);
+    size_t dims[8];
+    struct l2d_model *m = make_model(sc, 7 + B, dims);
+    float *params = m ? model_params(m) : NULL;
     struct inst sur[3], att[3];
     const char *sset[] = {"nu=1", "rho=1", "adv_weight=0.5"};
     int bad = !m;
@@ -337,7 +364,7 @@ static void check_sard(const struct sard_case *sc, const char *label)
     }
     struct l2d_pgd_spec sp;
     aops(&att[0])->describe(att[0].state, &sp);
-    const size_t n = B * D, P = m->n_params;
+    const size_t n = B * D, P = l2d_model_n_params(m);
     float *x = xmalloc(n * sizeof *x), lo[64], hi[64];
     double *c = xmalloc(B * A * sizeof *c), *lh = xmalloc(B * sizeof *lh);
     double *lf = xmalloc(B * sizeof *lf), *lg = xmalloc(B * sizeof *lg), *lf2 = xmalloc(B * sizeof *lf2);
@@ -350,12 +377,11 @@ static void check_sard(const struct sard_case *sc, const char *label)
     /* the CPU twin */
     struct l2d_error err = {0};
     struct l2d_model_ctx hctx;
-    l2d_mlp_model_ctx(&hctx, m, sc->clamp ? lo : NULL, sc->clamp ? hi : NULL);
-    hctx.device = -1; /* host arrays (l2d_mlp_model_ctx leaves 0, i.e. cuda:0) */
+    l2d_model_ctx_init(&hctx, NULL, m, sc->clamp ? lo : NULL, sc->clamp ? hi : NULL);
     struct l2d_attack_handle ah = {att[0].d->ops, att[0].state};
-    l2d_mlp_zero_grad(m);
+    l2d_model_zero_grad(m);
     int rc = sops(&sur[0])->train_batch(sur[0].state, &hctx, &ah, x, c, B, lh, &err);
-    memcpy(gh, m->grads, P * sizeof *gh);
+    rc = rc ? rc : l2d_model_get_grads_host(m, gh, &err);
     if (rc) {
         tap_ok(0, "%s: host step: %s", label, err.msg);
         goto out;
@@ -363,8 +389,8 @@ static void check_sard(const struct sard_case *sc, const char *label)
 
     /* the device, fused (with the MLP view) then generic (without) */
     struct tmlp *tm = NULL, *tm2 = NULL;
-    rc = tmlp_create(&tm, m->n_layers, m->dims, m->params, A * B, g_stream, &err);
-    rc = rc ? rc : tmlp_create(&tm2, m->n_layers, m->dims, m->params, A * B, g_stream, &err);
+    rc = tmlp_create(&tm, sc->nh + 1, dims, params, A * B, g_stream, &err);
+    rc = rc ? rc : tmlp_create(&tm2, sc->nh + 1, dims, params, A * B, g_stream, &err);
     float *dx = dev_dup(x, n * sizeof *x);
     double *dc = dev_dup(c, B * A * sizeof *c), *dl = dev_alloc(B * sizeof *dl);
     float *dlo = sc->clamp ? dev_dup(lo, D * sizeof *lo) : NULL;
@@ -418,7 +444,8 @@ out_dev:
     cudaFree(dx), cudaFree(dc), cudaFree(dl), cudaFree(dlo), cudaFree(dhi);
 out:
     for (int k = 0; k < 3; k++) inst_free(&sur[k]), inst_free(&att[k]);
-    l2d_mlp_destroy(m);
+    l2d_model_destroy(m);
+    free(params);
     free(x), free(c), free(lh), free(lf), free(lg), free(lf2), free(gh), free(gf), free(gg), free(gf2);
 }
 
@@ -485,7 +512,9 @@ static void bench(void)
 {
     const size_t B = 8096, D = 8, A = 4;
     struct sard_case sc = {D, 2, {8, 16}, A, B, "pgd.so", {0}, 0, 0};
-    struct l2d_mlp *m = make_mlp(&sc, 99);
+    size_t dims[8];
+    struct l2d_model *m = make_model(&sc, 99, dims);
+    float *params = m ? model_params(m) : NULL;
     struct inst sur, att;
     const char *sset[] = {"nu=1", "rho=1", "adv_weight=0.5"};
     const char *aset[] = {"norm=inf", "eps=0.25", "steps=10", "step=0.025", "random_start=false"};
@@ -501,7 +530,7 @@ static void bench(void)
     double *dc = dev_dup(c, B * A * sizeof *c), *dl = dev_alloc(B * sizeof *dl);
     struct tmlp *tm = NULL;
     struct l2d_error err = {0};
-    int rc = tmlp_create(&tm, m->n_layers, m->dims, m->params, A * B, g_stream, &err);
+    int rc = tmlp_create(&tm, sc.nh + 1, dims, params, A * B, g_stream, &err);
     struct l2d_model_ctx ctx, nctx;
     struct l2d_attack_handle ah = {att.d->ops, att.state};
     const int reps = 200;
@@ -532,7 +561,8 @@ static void bench(void)
     cudaFree(dx), cudaFree(dc), cudaFree(dl);
     free(x), free(c);
     inst_free(&sur), inst_free(&att);
-    l2d_mlp_destroy(m);
+    l2d_model_destroy(m);
+    free(params);
 }
 
 int main(void)

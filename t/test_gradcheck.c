@@ -43,7 +43,7 @@ static int fake_loss(void *state, const double *scores, const double *costs, siz
     return 0;
 }
 
-static const struct l2d_surrogate_ops fake_ops = {sizeof(struct l2d_surrogate_ops), NULL, fake_loss, NULL, NULL, NULL, NULL};
+static const struct l2d_surrogate_ops fake_ops = {.struct_size = sizeof(struct l2d_surrogate_ops), .loss = fake_loss};
 
 static void *make_ce(const struct l2d_surrogate_ops *ops, const struct l2d_plugin *d, double nu)
 {

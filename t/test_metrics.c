@@ -150,13 +150,14 @@ int main(void)
      * row 2 = (1, 0), b = (0, 1, 1): agents 1 and 2 tie where x_0 = 0 */
     struct l2d_rng rng;
     l2d_rng_seed(&rng, 1);
-    struct l2d_mlp *m = NULL;
-    rc = l2d_mlp_create(&m, 2, NULL, 0, 3, &rng, &err);
-    tap_ok(rc == 0, "linear rejector created");
-    float *W = l2d_mlp_weight(m, 0), *bias = l2d_mlp_bias(m, 0);
-    memset(W, 0, 6 * sizeof *W);
+    struct l2d_model *m = NULL;
+    const struct l2d_arch lin = {L2D_ARCH_MLP, 2, 3, 0, NULL};
+    rc = l2d_model_create(&m, &lin, -1, &rng, &err);
+    tap_ok(rc == 0 && l2d_model_n_params(m) == 9, "linear rejector created");
+    float p[9] = {0}, *W = p, *bias = p + 6; /* W[3][2], then b[3] */
     W[2 * 2 + 0] = 1;
     bias[0] = 0, bias[1] = 1, bias[2] = 1;
+    l2d_model_set_params_host(m, p, &err);
     const float xr[10] = {0, 5, 1, 0, -1, 0, -2, 3, 0.5f, -7};
     struct l2d_data dr = {5, 2, xr, NULL, NULL, 0};
     size_t ra[5];
@@ -169,13 +170,15 @@ int main(void)
     tap_ok(sc[3 * 4 + 2] == 1.5 && sc[3 * 3 + 2] == -1 && sc[1] == 1, "scores written");
     bias[1] = 0, bias[2] = 0;
     W[2 * 2 + 0] = 0;
+    l2d_model_set_params_host(m, p, &err);
     rc = l2d_rejector_alloc(m, &dr, 3, ra, NULL, &err);
     tap_ok(rc == 0 && ra[0] == 0 && ra[4] == 0, "all scores equal -> model (agent 0)");
     rc = l2d_rejector_alloc(m, &dr, 2, ra, NULL, &err);
     tap_ok(rc == L2D_EINVAL, "wrong number of agents: %s", err.msg);
     bias[1] = NAN;
+    l2d_model_set_params_host(m, p, &err);
     rc = l2d_rejector_alloc(m, &dr, 3, ra, NULL, &err);
     tap_ok(rc == L2D_ENUMERIC && strstr(err.msg, "row 0"), "non-finite score: %s", err.msg);
-    l2d_mlp_destroy(m);
+    l2d_model_destroy(m);
     return tap_done();
 }

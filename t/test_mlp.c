@@ -5,7 +5,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "l2d/engine.h"
+#include "core/mlp.h"
 #include "tap.h"
 
 /* y = f(x) in double with the parameter layout of engine.h */

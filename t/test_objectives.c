@@ -10,15 +10,23 @@
 
 #include "core/objectives.h"
 #include "l2d/engine.h"
+#include "l2d/model.h"
 #include "plugin_util.h"
 #include "tap.h"
 
-/* scores in double with the parameter layout of engine.h (as t/test_mlp.c) */
-static void ref_forward(const struct l2d_mlp *m, const double *x, double *y)
+/* A model's parameters on the host, for the reference below. */
+struct ref_mlp {
+    size_t n_layers, dims[4];
+    float p[256];
+};
+
+/* scores in double with the parameter layout of struct l2d_mlp_view (as
+ * t/test_mlp.c) */
+static void ref_forward(const struct ref_mlp *m, const double *x, double *y)
 {
     double a[64], z[64];
-    memcpy(a, x, m->in * sizeof *a);
-    const float *q = m->params;
+    memcpy(a, x, m->dims[0] * sizeof *a);
+    const float *q = m->p;
     for (size_t l = 0; l < m->n_layers; l++) {
         size_t K = m->dims[l], N = m->dims[l + 1];
         for (size_t j = 0; j < N; j++) {
@@ -29,7 +37,7 @@ static void ref_forward(const struct l2d_mlp *m, const double *x, double *y)
         q += N * K + N;
         memcpy(a, z, N * sizeof *a);
     }
-    memcpy(y, a, m->out * sizeof *a);
+    memcpy(y, a, m->dims[m->n_layers] * sizeof *a);
 }
 
 /* The objective straight from its definition (softmax, no log-sum-exp),
@@ -131,14 +139,19 @@ static void input_gradients(void)
     const size_t hid[2] = {6, 5};
     struct l2d_rng rng;
     struct l2d_error err = {0};
-    struct l2d_mlp *m;
+    struct l2d_model *m;
     l2d_rng_seed(&rng, 23);
-    if (l2d_mlp_create(&m, IN, hid, 2, A, &rng, &err)) {
-        tap_ok(0, "mlp create: %s", err.msg);
+    const struct l2d_arch arch = {L2D_ARCH_MLP, IN, A, 2, hid};
+    if (l2d_model_create(&m, &arch, -1, &rng, &err)) {
+        tap_ok(0, "model create: %s", err.msg);
         return;
     }
+    struct ref_mlp ref = {3, {IN, 6, 5, A}, {0}};
+    const size_t np = l2d_model_n_params(m);
     /* larger weights give the scores room to differ */
-    for (size_t i = 0; i < m->n_params; i++) m->params[i] *= 2.0f;
+    l2d_model_get_params_host(m, ref.p, &err);
+    for (size_t i = 0; i < np; i++) ref.p[i] *= 2.0f;
+    l2d_model_set_params_host(m, ref.p, &err);
     float x[B * IN], grad[B * IN];
     double c[B * A], value[B];
     for (size_t i = 0; i < B * IN; i++) x[i] = (float)l2d_rng_normal(&rng);
@@ -160,16 +173,16 @@ static void input_gradients(void)
             for (size_t i = 0; i < B; i++) {
                 double xd[IN], r[A];
                 for (size_t k = 0; k < IN; k++) xd[k] = x[i * IN + k];
-                ref_forward(m, xd, r);
+                ref_forward(&ref, xd, r);
                 double want = ref_objective(r, c + i * A, A, nus[a], target);
                 vworst = fmax(vworst, fabs(value[i] - want) / fmax(1, fabs(want)));
                 for (size_t k = 0; k < IN; k++) {
                     const double h = 1e-5, x0 = xd[k];
                     double rp[A], rm[A];
                     xd[k] = x0 + h;
-                    ref_forward(m, xd, rp);
+                    ref_forward(&ref, xd, rp);
                     xd[k] = x0 - h;
-                    ref_forward(m, xd, rm);
+                    ref_forward(&ref, xd, rm);
                     xd[k] = x0;
                     double fd = (ref_objective(rp, c + i * A, A, nus[a], target) -
                                  ref_objective(rm, c + i * A, A, nus[a], target)) /
@@ -187,9 +200,11 @@ static void input_gradients(void)
             l2d_rej_objective_free(&o);
         }
     double g2 = 0;
-    for (size_t i = 0; i < m->n_params; i++) g2 += fabs(m->grads[i]);
+    float g[256];
+    l2d_model_get_grads_host(m, g, &err);
+    for (size_t i = 0; i < np; i++) g2 += fabs(g[i]);
     tap_ok(g2 == 0, "value_grad leaves the parameter gradients alone");
-    l2d_mlp_destroy(m);
+    l2d_model_destroy(m);
 }
 
 /* tau_jt = 0: the targeted objective keeps weight 1, so it still pushes. */
@@ -226,9 +241,9 @@ static void errors(void)
            err.msg);
 
     struct l2d_rng rng;
-    struct l2d_mlp *m;
+    struct l2d_model *m;
     l2d_rng_seed(&rng, 3);
-    l2d_mlp_create(&m, 2, NULL, 0, 3, &rng, &err);
+    l2d_model_create(&m, &(struct l2d_arch){L2D_ARCH_MLP, 2, 3, 0, NULL}, -1, &rng, &err);
     double cc[6] = {0};
     float x[6] = {0}, g[6];
     double val[3];
@@ -245,7 +260,7 @@ static void errors(void)
     tap_ok(rc == L2D_EINVAL && strstr(err.msg, "3 rows") && strstr(err.msg, "2 rows"),
            "value_grad on another batch size: %s", err.msg);
     l2d_rej_objective_free(&o);
-    l2d_mlp_destroy(m);
+    l2d_model_destroy(m);
 }
 
 static int argmax(const float *r, size_t A)
@@ -263,10 +278,10 @@ static void pgd_on_rejector(void)
     enum { B = 40, IN = 5, A = 4 };
     struct l2d_rng rng;
     struct l2d_error err = {0};
-    struct l2d_mlp *m;
+    struct l2d_model *m;
     l2d_rng_seed(&rng, 31);
-    if (l2d_mlp_create(&m, IN, NULL, 0, A, &rng, &err)) {
-        tap_ok(0, "mlp create: %s", err.msg);
+    if (l2d_model_create(&m, &(struct l2d_arch){L2D_ARCH_MLP, IN, A, 0, NULL}, -1, &rng, &err)) {
+        tap_ok(0, "model create: %s", err.msg);
         return;
     }
     float x[B * IN], xa[B * IN], sc[B * A];
@@ -287,7 +302,7 @@ static void pgd_on_rejector(void)
         return;
     }
     l2d_params_free(&p);
-    l2d_mlp_forward(m, x, B, sc, &err);
+    l2d_model_forward(m, x, B, sc, &err);
     int clean_at[A] = {0};
     for (size_t i = 0; i < B; i++) clean_at[argmax(sc + i * A, A)]++;
     tap_diag("clean allocation: %d %d %d %d", clean_at[0], clean_at[1], clean_at[2], clean_at[3]);
@@ -297,7 +312,7 @@ static void pgd_on_rejector(void)
         if (!rc) rc = o.obj.value_grad(o.obj.self, x, B, v0, NULL, &err);
         if (!rc) rc = ops->perturb(st, &o.obj, x, B, xa, 5, &err);
         if (!rc) rc = o.obj.value_grad(o.obj.self, xa, B, v1, NULL, &err);
-        if (!rc) rc = l2d_mlp_forward(m, xa, B, sc, &err);
+        if (!rc) rc = l2d_model_forward(m, xa, B, sc, &err);
         if (rc) {
             tap_ok(0, "pgd on the rejector, target %d: %s", jt, err.msg);
             l2d_rej_objective_free(&o);
@@ -334,6 +349,8 @@ static void pgd_on_rejector(void)
     for (size_t i = 0; i < B * IN; i++) x[i] = fminf(fmaxf(x[i], lo[i % IN]), hi[i % IN]);
     rc = l2d_rej_objective_init(&o, m, c, B, A, 1.0, -1, lo, hi, &err);
     tap_ok(rc == 0 && o.obj.lo == lo && o.obj.hi == hi, "the objective carries the valid range");
+    tap_ok(rc == 0 && o.obj.device == -1 && o.obj.stream == NULL,
+           "the objective says its arrays are host memory (device %d)", o.obj.device);
     l2d_rej_objective_free(&o);
     rc = l2d_rej_attack(&h, m, x, c, B, 1.0, 1, lo, hi, 9, xb, &err);
     size_t out = 0;
@@ -343,7 +360,7 @@ static void pgd_on_rejector(void)
     tap_ok(rc == L2D_EINVAL, "l2d_rej_attack without an attack: %s", err.msg);
     ops->destroy(st);
     l2d_registry_free(&reg);
-    l2d_mlp_destroy(m);
+    l2d_model_destroy(m);
 }
 
 int main(void)

@@ -11,29 +11,43 @@
 
 #include "core/objectives.h"
 #include "core/train.h"
+#include "core/model_impl.h" /* l2d_model_ctx_init */
 #include "l2d/engine.h"
+#include "l2d/model.h"
 #include "plugin_util.h"
 #include "tap.h"
 
-enum { B = 6, IN = 3, A = 3, NH = 4 };
+enum { B = 6, IN = 3, A = 3, NH = 4, NP = IN * NH + NH + NH * A + A };
 
-/* scores in double from double parameters p (layout of engine.h) */
-static void ref_forward(const struct l2d_mlp *m, const double *p, const double *x, double *y)
+/* scores in double from double parameters p (the layout of struct
+ * l2d_mlp_view) of the MLP IN -> NH -> A */
+static void ref_forward(const double *p, const double *x, double *y)
 {
+    static const size_t dims[3] = {IN, NH, A};
     double a[16], z[16];
-    memcpy(a, x, m->in * sizeof *a);
+    memcpy(a, x, IN * sizeof *a);
     const double *q = p;
-    for (size_t l = 0; l < m->n_layers; l++) {
-        size_t K = m->dims[l], N = m->dims[l + 1];
+    for (size_t l = 0; l < 2; l++) {
+        size_t K = dims[l], N = dims[l + 1];
         for (size_t j = 0; j < N; j++) {
             double s = q[N * K + j];
             for (size_t k = 0; k < K; k++) s += q[j * K + k] * a[k];
-            z[j] = (l + 1 < m->n_layers && s < 0) ? 0 : s;
+            z[j] = (l + 1 < 2 && s < 0) ? 0 : s;
         }
         q += N * K + N;
         memcpy(a, z, N * sizeof *a);
     }
-    memcpy(y, a, m->out * sizeof *a);
+    memcpy(y, a, A * sizeof *a);
+}
+
+/* the model's parameters (or gradients), in double */
+static void host_values(struct l2d_model *m, int grads, double *p)
+{
+    float f[NP];
+    struct l2d_error err = {0};
+    if (grads) l2d_model_get_grads_host(m, f, &err);
+    else l2d_model_get_params_host(m, f, &err);
+    for (size_t q = 0; q < NP; q++) p[q] = f[q];
 }
 
 static double tau_of(const double *c, size_t j)
@@ -66,19 +80,18 @@ static double dnorm_ref(const double *ra, const double *r0, size_t j)
 }
 
 /* per-row SARD loss with x' given (xa[j][i][IN]), in double */
-static double sard_ref_row(const struct l2d_mlp *m, const double *p, const double *x,
-                           const double *xa, const double *c, double nu, double rho, double w,
-                           size_t i)
+static double sard_ref_row(const double *p, const double *x, const double *xa, const double *c,
+                           double nu, double rho, double w, size_t i)
 {
     double r0[A], ra[A], xi[IN];
     for (size_t k = 0; k < IN; k++) xi[k] = x[i * IN + k];
-    ref_forward(m, p, xi, r0);
+    ref_forward(p, xi, r0);
     double v = clean_ref(r0, c + i * A, nu, rho);
     if (!xa) return v;
     for (size_t j = 0; j < A; j++) {
         double xj[IN];
         for (size_t k = 0; k < IN; k++) xj[k] = xa[(j * B + i) * IN + k];
-        ref_forward(m, p, xj, ra);
+        ref_forward(p, xj, ra);
         v += w * tau_of(c + i * A, j) * dnorm_ref(ra, r0, j);
     }
     return v;
@@ -86,7 +99,7 @@ static double sard_ref_row(const struct l2d_mlp *m, const double *p, const doubl
 
 /* ---- a stub attack: x' = x + shift_j, and checks of what it is handed ---- */
 static struct {
-    const struct l2d_mlp *m;
+    struct l2d_model *m;
     double shift[A][B * IN]; /* per agent call */
     int calls;
     uint64_t seeds[64];
@@ -111,32 +124,31 @@ static int stub_perturb(void *state, const struct l2d_objective *obj, const floa
     for (size_t k = 0; k < n * IN; k++) x_adv[k] = (float)(x[k] + stub.shift[j][k]);
     if ((rc = obj->value_grad(obj->self, x_adv, n, v, g, err))) return rc;
     /* the inner objective and its input gradient against the reference */
-    double *p = malloc(stub.m->n_params * sizeof *p);
-    for (size_t q = 0; q < stub.m->n_params; q++) p[q] = stub.m->params[q];
+    double p[NP];
+    host_values(stub.m, 0, p);
     for (size_t i = 0; i < n; i++) {
         double xi[IN], xa[IN], r0[A], ra[A];
         for (size_t k = 0; k < IN; k++) xi[k] = x[i * IN + k], xa[k] = x_adv[i * IN + k];
-        ref_forward(stub.m, p, xi, r0);
-        ref_forward(stub.m, p, xa, ra);
+        ref_forward(p, xi, r0);
+        ref_forward(p, xa, ra);
         stub.val_err = fmax(stub.val_err, fabs(v[i] - dnorm_ref(ra, r0, (size_t)j)));
         for (size_t k = 0; k < IN; k++) {
             const double h = 1e-6, x0 = xa[k];
             double fp, fm;
             xa[k] = x0 + h;
-            ref_forward(stub.m, p, xa, ra);
+            ref_forward(p, xa, ra);
             fp = dnorm_ref(ra, r0, (size_t)j);
             xa[k] = x0 - h;
-            ref_forward(stub.m, p, xa, ra);
+            ref_forward(p, xa, ra);
             fm = dnorm_ref(ra, r0, (size_t)j);
             xa[k] = x0;
             stub.fd_err = fmax(stub.fd_err, fabs((fp - fm) / (2 * h) - g[i * IN + k]));
         }
     }
-    free(p);
     return 0;
 }
 
-static const struct l2d_attack_ops stub_ops = {sizeof(struct l2d_attack_ops), NULL, stub_perturb, NULL};
+static const struct l2d_attack_ops stub_ops = {.struct_size = sizeof(struct l2d_attack_ops), .perturb = stub_perturb};
 
 struct sur {
     struct l2d_registry reg;
@@ -188,15 +200,22 @@ static void hand(void)
     sur_free(&s);
 }
 
-static struct l2d_mlp *make_mlp(uint64_t seed)
+static struct l2d_model *make_model(uint64_t seed)
 {
     struct l2d_rng rng;
     struct l2d_error err = {0};
-    struct l2d_mlp *m = NULL;
+    struct l2d_model *m = NULL;
     const size_t hid[1] = {NH};
+    const struct l2d_arch arch = {L2D_ARCH_MLP, IN, A, 1, hid};
+    float p[NP];
     l2d_rng_seed(&rng, seed);
-    if (l2d_mlp_create(&m, IN, hid, 1, A, &rng, &err)) return NULL;
-    for (size_t q = 0; q < m->n_params; q++) m->params[q] *= 2.0f;
+    if (l2d_model_create(&m, &arch, -1, &rng, &err) || l2d_model_n_params(m) != NP ||
+        l2d_model_get_params_host(m, p, &err)) {
+        l2d_model_destroy(m);
+        return NULL;
+    }
+    for (size_t q = 0; q < NP; q++) p[q] *= 2.0f;
+    l2d_model_set_params_host(m, p, &err);
     return m;
 }
 
@@ -208,7 +227,7 @@ static void gradients(double w, int use_stub)
     char wset[64];
     snprintf(wset, sizeof wset, "adv_weight=%g", w);
     const char *sets[] = {"rho=0.7", "nu=0.5", wset};
-    struct l2d_mlp *m = make_mlp(41);
+    struct l2d_model *m = make_model(41);
     if (!m || sur_make(&s, sets, 3, &err)) {
         tap_ok(0, "setup: %s", err.msg);
         return;
@@ -227,39 +246,40 @@ static void gradients(double w, int use_stub)
             xa[j * B * IN + k] = (double)(float)(x[k] + stub.shift[j][k]);
         }
     struct l2d_model_ctx ctx;
-    l2d_mlp_model_ctx(&ctx, m, NULL, NULL);
+    struct l2d_mlp_view view;
+    l2d_model_ctx_init(&ctx, &view, m, NULL, NULL);
     struct l2d_attack_handle h = {&stub_ops, NULL};
-    l2d_mlp_zero_grad(m);
+    l2d_model_zero_grad(m);
     int rc = s.ops->train_batch(s.state, &ctx, use_stub ? &h : NULL, x, c, B, loss, &err);
     if (!tap_ok(rc == 0, "train_batch adv_weight %g: runs %s", w, rc ? err.msg : "")) goto out;
-    double *p = malloc(m->n_params * sizeof *p);
-    for (size_t q = 0; q < m->n_params; q++) p[q] = m->params[q];
+    double p[NP], grads[NP];
+    host_values(m, 0, p);
+    host_values(m, 1, grads);
     const double *xap = use_stub ? xa : NULL;
     double lworst = 0;
     for (size_t i = 0; i < B; i++) {
-        double want = sard_ref_row(m, p, xd, xap, c, 0.5, 0.7, w, i);
+        double want = sard_ref_row(p, xd, xap, c, 0.5, 0.7, w, i);
         lworst = fmax(lworst, fabs(loss[i] - want) / fmax(1, fabs(want)));
     }
     tap_ok(lworst < 1e-5, "adv_weight %g: per-row loss = clean + weighted smoothness (rel err %.2g)",
            w, lworst);
     double gworst = 0, gmax = 0;
-    for (size_t q = 0; q < m->n_params; q++) {
+    for (size_t q = 0; q < NP; q++) {
         const double hh = 1e-6, p0 = p[q];
         double lp = 0, lm = 0;
         p[q] = p0 + hh;
-        for (size_t i = 0; i < B; i++) lp += sard_ref_row(m, p, xd, xap, c, 0.5, 0.7, w, i);
+        for (size_t i = 0; i < B; i++) lp += sard_ref_row(p, xd, xap, c, 0.5, 0.7, w, i);
         p[q] = p0 - hh;
-        for (size_t i = 0; i < B; i++) lm += sard_ref_row(m, p, xd, xap, c, 0.5, 0.7, w, i);
+        for (size_t i = 0; i < B; i++) lm += sard_ref_row(p, xd, xap, c, 0.5, 0.7, w, i);
         p[q] = p0;
         double fd = (lp - lm) / (2 * hh) / B;
-        gworst = fmax(gworst, fabs(fd - m->grads[q]));
+        gworst = fmax(gworst, fabs(fd - grads[q]));
         gmax = fmax(gmax, fabs(fd));
     }
     tap_ok(gworst < 1e-4 * fmax(1, gmax),
            "adv_weight %g: parameter gradient = finite differences of the batch mean (max err "
            "%.2g of %.2g)",
            w, gworst, gmax);
-    free(p);
     if (use_stub) {
         tap_ok(stub.calls == A && !stub.bad_obj,
                "one attack per agent (%d), each on a maximised objective of dim %d", stub.calls, IN);
@@ -273,7 +293,7 @@ static void gradients(double w, int use_stub)
     }
 out:
     sur_free(&s);
-    l2d_mlp_destroy(m);
+    l2d_model_destroy(m);
 }
 
 /* The real pgd plugin from x' = x, no random start: the subgradient at
@@ -283,7 +303,7 @@ static void with_pgd(void)
     struct sur s;
     struct l2d_error err = {0};
     const char *sets[] = {"adv_weight=1"};
-    struct l2d_mlp *m = make_mlp(43);
+    struct l2d_model *m = make_model(43);
     struct l2d_registry reg;
     const struct l2d_plugin *d = tplug_open(&reg, "pgd.so");
     if (!m || !d || sur_make(&s, sets, 1, &err)) {
@@ -308,9 +328,10 @@ static void with_pgd(void)
     for (size_t k = 0; k < B * IN; k++) x[k] = (float)l2d_rng_normal(&rng);
     for (size_t k = 0; k < B * A; k++) c[k] = 0.1 + l2d_rng_uniform(&rng);
     struct l2d_model_ctx ctx;
-    l2d_mlp_model_ctx(&ctx, m, NULL, NULL);
+    struct l2d_mlp_view view;
+    l2d_model_ctx_init(&ctx, &view, m, NULL, NULL);
     struct l2d_attack_handle h = {aops, ast};
-    l2d_mlp_forward(m, x, B, sf, &err);
+    l2d_model_forward(m, x, B, sf, &err);
     for (size_t k = 0; k < B * A; k++) sd[k] = sf[k];
     s.ops->loss(s.state, sd, c, B, A, clean, NULL, &err);
     int rc = s.ops->train_batch(s.state, &ctx, &h, x, c, B, loss, &err);
@@ -335,9 +356,10 @@ static void with_pgd(void)
     struct sur s2;
     const char *sets2[] = {"adv_weight=0.05"};
     sur_make(&s2, sets2, 1, &err);
+    l2d_model_optim_init(m, L2D_OPT_SGD, 0.0, &err);
     for (int it = 0; it <= 150; it++) {
         double risk = 0;
-        l2d_mlp_forward(m, xs, N, sc, &err);
+        l2d_model_forward(m, xs, N, sc, &err);
         for (size_t i = 0; i < N; i++) {
             size_t b = 0;
             for (size_t k = 1; k < A; k++)
@@ -347,14 +369,14 @@ static void with_pgd(void)
         if (it == 0) risk0 = risk;
         risk1 = risk;
         if (it == 150) break;
-        l2d_mlp_zero_grad(m);
+        l2d_model_zero_grad(m);
         rc = s2.ops->train_batch(s2.state, &ctx, &h, xs, cs, N, ls, &err);
         if (rc) break;
         double mean = 0;
         for (size_t i = 0; i < N; i++) mean += ls[i] / N;
         if (it == 0) first = mean;
         last = mean;
-        for (size_t q = 0; q < m->n_params; q++) m->params[q] -= 0.2f * m->grads[q];
+        if ((rc = l2d_model_step(m, 0.2, &err))) break;
     }
     tap_ok(rc == 0 && last < 0.8 * first, "150 SGD steps on train_batch: mean loss %.4g -> %.4g %s",
            first, last, rc ? err.msg : "");
@@ -363,7 +385,7 @@ static void with_pgd(void)
     aops->destroy(ast);
     l2d_registry_free(&reg);
     sur_free(&s);
-    l2d_mlp_destroy(m);
+    l2d_model_destroy(m);
 }
 
 /* Through the framework's training loop (core/train.c) with a pgd attack:
@@ -373,7 +395,7 @@ static void with_train_loop(void)
 {
     enum { N = 96, T = 3, EPOCHS = 30 };
     struct l2d_error err = {0};
-    struct l2d_mlp *m = make_mlp(47);
+    struct l2d_model *m = make_model(47);
     struct sur s;
     struct l2d_registry reg;
     const struct l2d_plugin *d = tplug_open(&reg, "pgd.so");
@@ -420,7 +442,7 @@ static void with_train_loop(void)
     aops->destroy(ast);
     l2d_registry_free(&reg);
     sur_free(&s);
-    l2d_mlp_destroy(m);
+    l2d_model_destroy(m);
 }
 
 static void errors(void)

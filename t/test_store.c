@@ -438,7 +438,9 @@ static void test_refusals(void)
     rc = l2d_store_open_readonly(path_in("r.db"), &st, &err);
     tap_ok(rc == L2D_EUNSUPPORTED && !st, "newer schema refused read-only: %s", err.msg);
     sqlite3_open(path_in("r.db"), &db);
-    sqlite3_exec(db, "PRAGMA user_version = 1", NULL, NULL, NULL);
+    char back[64];
+    snprintf(back, sizeof back, "PRAGMA user_version = %d", L2D_STORE_SCHEMA_VERSION);
+    sqlite3_exec(db, back, NULL, NULL, NULL);
     sqlite3_close(db);
     rc = l2d_store_open_readonly(path_in("r.db"), &st, &err);
     tap_ok(rc == 0 && st, "read-only open (%s)", rc ? err.msg : "ok");

@@ -48,22 +48,36 @@ static void free_split(struct split *s)
     free(s->c);
 }
 
-static struct l2d_mlp *new_rejector(uint64_t seed, size_t nh, const size_t *hidden)
+static struct l2d_model *new_rejector(uint64_t seed, size_t nh, const size_t *hidden)
 {
     struct l2d_rng r;
-    struct l2d_mlp *m = NULL;
+    struct l2d_model *m = NULL;
     struct l2d_error err;
+    const struct l2d_arch arch = {L2D_ARCH_MLP, DIM, A, nh, hidden};
     l2d_rng_seed(&r, seed);
-    if (l2d_mlp_create(&m, DIM, hidden, nh, A, &r, &err)) {
-        tap_diag("mlp_create: %s", err.msg);
+    if (l2d_model_create(&m, &arch, -1, &r, &err)) {
+        tap_diag("model_create: %s", err.msg);
         exit(1);
     }
     return m;
 }
 
+/* Whether two models of one shape hold the same parameter bits. */
+static int same_params(struct l2d_model *a, struct l2d_model *b)
+{
+    size_t n = l2d_model_n_params(a);
+    float *pa = malloc(n * sizeof *pa), *pb = malloc(n * sizeof *pb);
+    struct l2d_error err;
+    int same = pa && pb && n == l2d_model_n_params(b) && !l2d_model_get_params_host(a, pa, &err) &&
+               !l2d_model_get_params_host(b, pb, &err) && !memcmp(pa, pb, n * sizeof *pa);
+    free(pa);
+    free(pb);
+    return same;
+}
+
 static struct l2d_train_cfg base_cfg(void)
 {
-    struct l2d_train_cfg c = {20, 32, 0.05, L2D_OPT_ADAM, 0.0, 0.1, 1, 1, 7};
+    struct l2d_train_cfg c = {20, 32, 0.05, L2D_OPT_ADAM, 0.0, 0.1, 1, 1, 7, 0, 0.0};
     return c;
 }
 
@@ -88,7 +102,7 @@ static int faulty_loss(void *state, const double *scores, const double *costs, s
     return 0;
 }
 
-static const struct l2d_surrogate_ops faulty_ops = {sizeof(struct l2d_surrogate_ops), NULL, faulty_loss, NULL, NULL, NULL, NULL};
+static const struct l2d_surrogate_ops faulty_ops = {.struct_size = sizeof(struct l2d_surrogate_ops), .loss = faulty_loss};
 
 /* loss_i = sum_k w_k r_ik: a constant gradient, so SGD moves every bias
  * by -w_k * (sum of the learning rates used). */
@@ -106,15 +120,16 @@ static int lin_loss(void *state, const double *scores, const double *costs, size
     }
     return 0;
 }
-static const struct l2d_surrogate_ops lin_ops = {sizeof(struct l2d_surrogate_ops), NULL, lin_loss, NULL, NULL, NULL, NULL};
+static const struct l2d_surrogate_ops lin_ops = {.struct_size = sizeof(struct l2d_surrogate_ops), .loss = lin_loss};
 
 /* The toy surrogate run through train_batch and the model context; checks
- * dx against W^T dscores for a linear rejector. `rounds` forward/backward
- * pairs per batch (a SARD-like count); only the last accumulates. */
+ * dx against W^T dscores for a linear rejector, W read through the
+ * context's MLP view. `rounds` forward/backward pairs per batch (a
+ * SARD-like count); only the last accumulates. */
 struct tb_state {
     int rounds;
-    struct l2d_mlp *m; /* to read W for the dx check */
     double max_dx_err;
+    int bad_view; /* the context's MLP view is not the linear DIM -> A model */
 };
 
 static int tb_train_batch(void *state, const struct l2d_model_ctx *model,
@@ -133,7 +148,12 @@ static int tb_train_batch(void *state, const struct l2d_model_ctx *model,
         if (!rc) rc = toy_loss(NULL, sd, costs, B, A, loss, gd, err);
         for (size_t k = 0; !rc && k < B * A; k++) g[k] = (float)(gd[k] / (double)B);
         if (!rc) rc = model->backward(model->self, x, B, g, dx, r == s->rounds - 1, err);
-        const float *W = l2d_mlp_weight(s->m, 0);
+        const struct l2d_mlp_view *v = model->mlp;
+        if (!v || v->n_layers != 1 || v->dims[0] != DIM || v->dims[1] != A || model->device != -1) {
+            s->bad_view = 1;
+            break;
+        }
+        const float *W = v->params; /* layer 0's W[A][DIM] comes first */
         for (size_t i = 0; !rc && i < B; i++)
             for (size_t q = 0; q < DIM; q++) {
                 double want = 0;
@@ -145,8 +165,10 @@ static int tb_train_batch(void *state, const struct l2d_model_ctx *model,
     free(sc), free(g), free(dx), free(sd), free(gd);
     return rc;
 }
-static const struct l2d_surrogate_ops tb_ops = {sizeof(struct l2d_surrogate_ops), NULL, toy_loss, toy_infimum, tb_train_batch,
-                                                NULL, NULL};
+static const struct l2d_surrogate_ops tb_ops = {.struct_size = sizeof(struct l2d_surrogate_ops),
+                                                .loss = toy_loss,
+                                                .infimum = toy_infimum,
+                                                .train_batch = tb_train_batch};
 
 struct prog {
     int calls, last_epoch;
@@ -187,7 +209,7 @@ int main(void)
 
     /* (a) a linear rejector reaches the oracle's test risk */
     struct l2d_train_cfg cfg = base_cfg();
-    struct l2d_mlp *m = new_rejector(1, 0, NULL);
+    struct l2d_model *m = new_rejector(1, 0, NULL);
     struct prog pg = {0, 0, 0};
     int rc = l2d_train_rejector(&cfg, m, &toy, &tr.d, tr.c, &va.d, va.c, rec, &res, progress, &pg,
                                 &err);
@@ -236,7 +258,7 @@ int main(void)
     for (int e = 0; e < cfg.epochs; e++)
         ok &= e < best ? rec[e].val_risk > rec[best].val_risk : rec[e].val_risk >= rec[best].val_risk;
     tap_ok(ok, "best epoch %d is the first with the lowest val risk", best + 1);
-    l2d_mlp_destroy(m);
+    l2d_model_destroy(m);
 
     /* validation costs that contradict training: the risk rises as the
      * rejector learns, so the best epoch is not the last */
@@ -255,7 +277,7 @@ int main(void)
     rc = l2d_rejector_loss_risk(m, &toy, &va_rot.d, va_rot.c, &loss, &risk, &err);
     tap_ok(rc == 0 && risk == rec[best].val_risk && loss == rec[best].val_loss,
            "its parameters were restored (val risk %.6f)", risk);
-    l2d_mlp_destroy(m);
+    l2d_model_destroy(m);
     c2.select_best = 0;
     m = new_rejector(2, 0, NULL);
     rc = l2d_train_rejector(&c2, m, &toy, &tr.d, tr.c, &va_rot.d, va_rot.c, rec, &res, NULL, NULL,
@@ -263,7 +285,7 @@ int main(void)
     rc |= l2d_rejector_loss_risk(m, &toy, &va_rot.d, va_rot.c, &loss, &risk, &err);
     tap_ok(rc == 0 && res.best_epoch == c2.epochs - 1 && risk == rec[c2.epochs - 1].val_risk,
            "select_best = 0 keeps the last epoch");
-    l2d_mlp_destroy(m);
+    l2d_model_destroy(m);
     /* no validation split: NaN records, last epoch kept */
     c2.select_best = 1;
     m = new_rejector(2, 0, NULL);
@@ -271,27 +293,25 @@ int main(void)
     tap_ok(rc == 0 && isnan(rec[0].val_risk) && isnan(rec[0].val_loss) &&
                res.best_epoch == c2.epochs - 1,
            "no validation: NaN val fields, last epoch kept");
-    l2d_mlp_destroy(m);
+    l2d_model_destroy(m);
 
     /* (b) repeatability, with a hidden layer so the init matters too */
     const size_t hid[1] = {8};
     struct l2d_train_cfg c3 = base_cfg();
     c3.epochs = 5;
-    struct l2d_mlp *m1 = new_rejector(3, 1, hid), *m2 = new_rejector(3, 1, hid);
+    struct l2d_model *m1 = new_rejector(3, 1, hid), *m2 = new_rejector(3, 1, hid);
     rc = l2d_train_rejector(&c3, m1, &toy, &tr.d, tr.c, &va.d, va.c, rec, NULL, NULL, NULL, &err);
     rc |= l2d_train_rejector(&c3, m2, &toy, &tr.d, tr.c, &va.d, va.c, rec2, NULL, NULL, NULL, &err);
     tap_ok(rc == 0 && recs_equal(rec, rec2, c3.epochs), "same seed: identical epoch records");
-    tap_ok(memcmp(m1->params, m2->params, m1->n_params * sizeof(float)) == 0,
-           "same seed: identical parameters");
-    l2d_mlp_destroy(m2);
+    tap_ok(same_params(m1, m2), "same seed: identical parameters");
+    l2d_model_destroy(m2);
     m2 = new_rejector(3, 1, hid);
     c3.seed = 8;
     rc = l2d_train_rejector(&c3, m2, &toy, &tr.d, tr.c, &va.d, va.c, rec2, NULL, NULL, NULL, &err);
     tap_ok(rc == 0 && !recs_equal(rec, rec2, c3.epochs), "other seed: other records");
-    tap_ok(memcmp(m1->params, m2->params, m1->n_params * sizeof(float)) != 0,
-           "other seed: other parameters");
-    l2d_mlp_destroy(m1);
-    l2d_mlp_destroy(m2);
+    tap_ok(!same_params(m1, m2), "other seed: other parameters");
+    l2d_model_destroy(m1);
+    l2d_model_destroy(m2);
 
     /* (d) numeric errors name the epoch and batch; 10 batches per epoch */
     struct faulty f = {0, 13, 0};
@@ -333,7 +353,7 @@ int main(void)
     rc = l2d_train_rejector(&cfg, m, &toy, &wrongdim, tr.c, &va.d, va.c, rec, NULL, NULL, NULL,
                             &err);
     tap_ok(rc == L2D_EINVAL && strstr(err.msg, "dim"), "wrong dim: %s", err.msg);
-    struct l2d_surrogate_ops none = {sizeof(struct l2d_surrogate_ops), NULL, NULL, NULL, NULL, NULL, NULL};
+    struct l2d_surrogate_ops none = {.struct_size = sizeof(struct l2d_surrogate_ops)};
     struct l2d_surrogate_inst ns = {&none, NULL, "none", NULL, NULL, NULL};
     rc = l2d_train_rejector(&cfg, m, &ns, &tr.d, tr.c, &va.d, va.c, rec, NULL, NULL, NULL, &err);
     tap_ok(rc == L2D_EINVAL, "surrogate without loss: %s", err.msg);
@@ -343,7 +363,7 @@ int main(void)
     l2d_interrupted = 0;
     tap_ok(rc == L2D_EINTERRUPTED && strstr(err.msg, "epoch 1, batch 1"), "interrupted: %s",
            err.msg);
-    l2d_mlp_destroy(m);
+    l2d_model_destroy(m);
 
     /* (e) the lr schedule: x = 1, a constant gradient w, SGD; 16 rows,
      * batch 4 (exact in float), 5 epochs = 20 steps, warm-up 25% = 5 steps.
@@ -356,60 +376,59 @@ int main(void)
     struct l2d_surrogate_inst ls = {&lin_ops, NULL, "linear", NULL, NULL, NULL};
     double moved[2][A];
     for (int cos = 0; cos < 2; cos++) {
-        struct l2d_train_cfg c4 = {5, 4, 0.1, L2D_OPT_SGD, 0.0, cos ? 0.25 : 0.0, cos, 0, 1};
+        struct l2d_train_cfg c4 = {5, 4, 0.1, L2D_OPT_SGD, 0.0, cos ? 0.25 : 0.0, cos, 0, 1, 0, 0.0};
         struct l2d_rng r;
-        struct l2d_mlp *lm = NULL;
+        struct l2d_model *lm = NULL;
         l2d_rng_seed(&r, 5);
-        l2d_mlp_create(&lm, 1, NULL, 0, A, &r, &err);
-        float b0[A], w0[A];
-        memcpy(b0, l2d_mlp_bias(lm, 0), sizeof b0);
-        memcpy(w0, l2d_mlp_weight(lm, 0), sizeof w0);
+        l2d_model_create(&lm, &(struct l2d_arch){L2D_ARCH_MLP, 1, A, 0, NULL}, -1, &r, &err);
+        float p0[2 * A], p1[2 * A]; /* W[A][1], then b[A] */
+        l2d_model_get_params_host(lm, p0, &err);
+        const float *w0 = p0, *b0 = p0 + A, *w1 = p1, *b1 = p1 + A;
         rc = l2d_train_rejector(&c4, lm, &ls, &d1, zc, NULL, NULL, rec, &res, NULL, NULL, &err);
         /* constant: 20 * 0.1 = 2. Warm-up: 0.1 * (1..5) / 5, sum 0.3; cosine
          * over steps 5..19: 0.05 * (1 + cos(pi k / 15)), k = 0..14, and
          * sum_k cos(pi k / 15) = 1 (the terms k, 15 - k cancel; k = 15 is
          * missing), so 0.05 * 16 = 0.8: in all 1.1 */
+        l2d_model_get_params_host(lm, p1, &err);
         double sum = cos ? 1.1 : 2.0, check = 0;
         for (int t = 0; t < 20; t++) check += l2d_lr_at(0.1, t, 20, cos ? 5 : 0, cos);
         tap_close(check, sum, 1e-12, 0, cos ? "warm-up + cosine: sum of lr" : "constant: sum of lr");
         ok = rc == 0;
         for (int k = 0; k < A; k++) {
-            moved[cos][k] = (double)b0[k] - l2d_mlp_bias(lm, 0)[k];
+            moved[cos][k] = (double)b0[k] - b1[k];
             ok &= fabs(moved[cos][k] - LIN_W[k] * sum) < 1e-5 &&
-                  fabs(((double)w0[k] - l2d_mlp_weight(lm, 0)[k]) - LIN_W[k] * sum) < 1e-5;
+                  fabs(((double)w0[k] - w1[k]) - LIN_W[k] * sum) < 1e-5;
         }
         tap_ok(ok, "%s: every parameter moved by -w_k * sum lr (bias 0 moved %.6f, want %.6f)",
                cos ? "cosine, warm-up 5 of 20 steps" : "constant", moved[cos][0], LIN_W[0] * sum);
-        l2d_mlp_destroy(lm);
+        l2d_model_destroy(lm);
     }
     tap_ok(fabs(moved[0][1] - moved[1][1]) > 0.5, "cosine and constant schedules differ");
 
     /* train_batch through the model context: one forward/backward round
      * reproduces the plain loop bit for bit; dx = W^T dscores */
-    struct tb_state tbs = {1, NULL, 0};
+    struct tb_state tbs = {1, 0, 0};
     struct l2d_surrogate_inst tb = {&tb_ops, &tbs, "tb", NULL, NULL, NULL};
     struct l2d_train_cfg c5 = base_cfg();
     c5.epochs = 4;
     m1 = new_rejector(6, 0, NULL);
     m2 = new_rejector(6, 0, NULL);
-    tbs.m = m2;
     rc = l2d_train_rejector(&c5, m1, &toy, &tr.d, tr.c, &va.d, va.c, rec, NULL, NULL, NULL, &err);
     rc |= l2d_train_rejector(&c5, m2, &tb, &tr.d, tr.c, &va.d, va.c, rec2, &res, NULL, NULL, &err);
-    tap_ok(rc == 0 && recs_equal(rec, rec2, c5.epochs) &&
-               memcmp(m1->params, m2->params, m1->n_params * sizeof(float)) == 0,
+    tap_ok(rc == 0 && recs_equal(rec, rec2, c5.epochs) && same_params(m1, m2),
            "train_batch path = plain path, bit for bit (%s)", err.msg);
-    tap_ok(tbs.max_dx_err < 1e-6, "model ctx dx = W^T dscores (max error %.3g)", tbs.max_dx_err);
+    tap_ok(!tbs.bad_view && tbs.max_dx_err < 1e-6,
+           "model ctx: the MLP view on the CPU, dx = W^T dscores (max error %.3g)", tbs.max_dx_err);
     tap_ok(res.passes == (uint64_t)c5.epochs * tr.n, "passes through the context: %llu",
            (unsigned long long)res.passes);
-    l2d_mlp_destroy(m2);
+    l2d_model_destroy(m2);
     tbs.rounds = 3;
     m2 = new_rejector(6, 0, NULL);
-    tbs.m = m2;
     rc = l2d_train_rejector(&c5, m2, &tb, &tr.d, tr.c, &va.d, va.c, rec2, &res, NULL, NULL, &err);
     tap_ok(rc == 0 && res.passes == 3 * (uint64_t)c5.epochs * tr.n,
            "3 rounds per batch: passes = 3 * epochs * n = %llu", (unsigned long long)res.passes);
-    l2d_mlp_destroy(m1);
-    l2d_mlp_destroy(m2);
+    l2d_model_destroy(m1);
+    l2d_model_destroy(m2);
 
     free_split(&tr);
     free_split(&va);

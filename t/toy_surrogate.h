@@ -56,5 +56,6 @@ static int toy_infimum(void *state, const double *costs, size_t B, size_t A, dou
     return 0;
 }
 
-static const struct l2d_surrogate_ops toy_ops = {sizeof(struct l2d_surrogate_ops), NULL, toy_loss, toy_infimum, NULL, NULL};
+static const struct l2d_surrogate_ops toy_ops = {
+    .struct_size = sizeof(struct l2d_surrogate_ops), .loss = toy_loss, .infimum = toy_infimum};
 #endif

@@ -18,3 +18,4 @@ quickstart: all
 # `l2d surrogate eval` (surrogate helper)
 l2d_SOURCES += framework/cli/cmd_surrogate.c
 l2d_SOURCES += framework/cli/cmd_report.c
+l2d_SOURCES += framework/cli/cmd_devices.c

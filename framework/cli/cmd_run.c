@@ -23,12 +23,17 @@ static void usage(FILE *f)
             "  --set SECTION.KEY=VALUE  override a configuration value (repeatable)\n"
             "  --unset SECTION.KEY      remove a key, e.g. a parameter another surrogate lacks\n"
             "  --db PATH                database (default: [experiment] db, or results/NAME.db)\n"
+            "  --device DEV             cpu, cuda (the first CUDA device) or cuda:N: where the\n"
+            "                           rejectors train (default: [experiment] device, or cpu);\n"
+            "                           l2d devices lists them. Each run records its device; the\n"
+            "                           device is not part of a cell's identity, so cells done on\n"
+            "                           one device are not run again on another\n"
             "  --plugin-path DIRS       search these ':'-separated directories for plugins first\n"
             "  --shard I/N              run only cells k with k %% N == I (0-based)\n"
             "  --dry-run                validate the configuration and list the cells\n"
             "  --quiet                  no progress output\n"
-            "Exit status: 0 all runs done, 1 a run failed (recorded as failed), 2 bad usage\n"
-            "or configuration (nothing ran).\n");
+            "Exit status: 0 all runs done, 1 a run failed (recorded as failed), 2 bad usage,\n"
+            "configuration or device (nothing ran, nothing written).\n");
 }
 
 struct view {
@@ -123,7 +128,7 @@ static int parse_shard(const char *text, unsigned *index, unsigned *count)
 
 int l2d_cmd_run(int argc, char **argv)
 {
-    const char *config = NULL, *db = NULL, *ppath = NULL, *shard = NULL;
+    const char *config = NULL, *db = NULL, *ppath = NULL, *shard = NULL, *device = NULL;
     const char **sets = calloc((size_t)argc, sizeof *sets);
     char **unsets = calloc((size_t)argc, sizeof *unsets); /* the strings --unset made */
     size_t nsets = 0, nunsets = 0;
@@ -156,8 +161,9 @@ int l2d_cmd_run(int argc, char **argv)
             }
         } else if (cli_opt_value(argc, argv, &k, "--db", &db) ||
                    cli_opt_value(argc, argv, &k, "--plugin-path", &ppath) ||
-                   cli_opt_value(argc, argv, &k, "--shard", &shard)) {
-            if (db == CLI_MISSING || ppath == CLI_MISSING || shard == CLI_MISSING)
+                   cli_opt_value(argc, argv, &k, "--shard", &shard) ||
+                   cli_opt_value(argc, argv, &k, "--device", &device)) {
+            if (db == CLI_MISSING || ppath == CLI_MISSING || shard == CLI_MISSING || device == CLI_MISSING)
                 rc = cli_usage_error("run", "%s needs a value", argv[k]); /* k was not advanced */
         } else if (argv[k][0] == '-') rc = cli_usage_error("run", "unknown option '%s'", argv[k]);
         else if (config) rc = cli_usage_error("run", "one configuration file at a time");
@@ -179,7 +185,7 @@ int l2d_cmd_run(int argc, char **argv)
         return rc;
     }
     struct view view = {isatty(2), quiet, 0};
-    struct l2d_run_opts o = {config, sets, nsets, db, ppath, si, sn, dry, on_event, &view};
+    struct l2d_run_opts o = {config, sets, nsets, db, ppath, si, sn, dry, on_event, &view, device};
     signal(SIGINT, on_signal);
     signal(SIGTERM, on_signal);
     struct l2d_run_summary sum;

@@ -19,6 +19,7 @@ static const struct command commands[] = {
     {"plugin-check", l2d_cmd_plugin_check, "check a plugin file (descriptor; surrogate gradient)"},
     {"report", l2d_cmd_report, "tables of a results database (mean, std over seeds)"},
     {"surrogate", l2d_cmd_surrogate, "evaluate a surrogate's loss, gradient, infimum on stdin rows"},
+    {"devices", l2d_cmd_devices, "list the CPU and the CUDA devices a run can use"},
 };
 
 static void usage(FILE *f)
@@ -27,7 +28,8 @@ static void usage(FILE *f)
                "l2d trains and evaluates two-stage learning-to-defer rejectors.\n\ncommands:\n");
     for (size_t k = 0; k < sizeof commands / sizeof *commands; k++)
         fprintf(f, "  %-14s %s\n", commands[k].name, commands[k].summary);
-    fprintf(f, "\n`l2d COMMAND --help` describes a command.\n");
+    fprintf(f, "\n`l2d COMMAND --help` describes a command.\n"
+               "L2D_CPU_PATH=auto|scalar|avx2|gemm|small forces a CPU code path (README.md).\n");
 }
 
 int main(int argc, char **argv)
@@ -38,11 +40,19 @@ int main(int argc, char **argv)
     }
     if (!strcmp(argv[1], "--version")) {
         printf("l2d %s (plugin ABI %d.%d)\n", l2d_version(), L2D_ABI_MAJOR, L2D_ABI_MINOR);
+        l2d_cli_cuda_line(stdout);
         return 0;
     }
     if (!strcmp(argv[1], "--help") || !strcmp(argv[1], "-h") || !strcmp(argv[1], "help")) {
         usage(stdout);
         return 0;
+    }
+    /* The library can only fall back to auto on a bad L2D_CPU_PATH; a user
+     * who set it wants that path or to hear why not, before any work. */
+    struct l2d_error err = {0};
+    if (l2d_cpu_path_env(&err)) {
+        fprintf(stderr, "l2d: %s\n", err.msg);
+        return 2;
     }
     for (size_t k = 0; k < sizeof commands / sizeof *commands; k++)
         if (!strcmp(argv[1], commands[k].name)) return commands[k].run(argc - 1, argv + 1);

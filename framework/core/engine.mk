@@ -2,6 +2,11 @@
 framework_libl2d_la_SOURCES += framework/core/version.c framework/core/threads.c
 l2dinclude_HEADERS += framework/include/l2d/l2d.h
 framework_libl2d_la_SOURCES += framework/core/rng.c framework/core/mlp.c framework/core/mlp_small.c \
-	framework/core/pool.c framework/core/optim.c \
+	framework/core/pool.c framework/core/cpu_path.c framework/core/optim.c \
 	framework/core/schedule.c framework/core/parse_sizes.c
-noinst_HEADERS += framework/core/mlp_impl.h framework/core/pool.h
+noinst_HEADERS += framework/core/mlp_impl.h framework/core/pool.h framework/core/cpu_path.h
+# the model API (l2d/model.h): the handle and its CPU backend
+l2dinclude_HEADERS += framework/include/l2d/model.h
+framework_libl2d_la_SOURCES += framework/core/model.c framework/core/model_cpu.c \
+	framework/core/model_check.c
+noinst_HEADERS += framework/core/mlp.h framework/core/model_impl.h framework/core/model_check.h

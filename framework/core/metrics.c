@@ -204,15 +204,15 @@ int l2d_eval_surrogate(const struct l2d_surrogate_inst *sur, const double *score
     return rc;
 }
 
-int l2d_rejector_alloc(struct l2d_mlp *rej, const struct l2d_data *data, size_t A, size_t *alloc,
-                       double *scores_out, struct l2d_error *err)
+int l2d_rejector_alloc(struct l2d_model *rej, const struct l2d_data *data, size_t A,
+                       size_t *alloc, double *scores_out, struct l2d_error *err)
 {
     if (!rej || !data || !alloc)
         return l2d_seterr(err, L2D_EINVAL, "rejector allocation: missing rejector, data or output");
-    if (rej->out != A || rej->in != data->dim)
+    if (l2d_model_out(rej) != A || l2d_model_in(rej) != data->dim)
         return l2d_seterr(err, L2D_EINVAL,
                           "rejector allocation: rejector is %zu -> %zu, data has dim %zu and %zu agents",
-                          rej->in, rej->out, data->dim, A);
+                          l2d_model_in(rej), l2d_model_out(rej), data->dim, A);
     size_t n = data->n, chunk = n < EVAL_CHUNK ? n : EVAL_CHUNK;
     if (n == 0) return 0;
     float *s = malloc(chunk * A * sizeof *s);
@@ -221,7 +221,7 @@ int l2d_rejector_alloc(struct l2d_mlp *rej, const struct l2d_data *data, size_t 
     if (!s || !row) rc = l2d_seterr(err, L2D_ENOMEM, "rejector allocation: out of memory");
     for (size_t i0 = 0; !rc && i0 < n; i0 += chunk) {
         size_t B = n - i0 < chunk ? n - i0 : chunk;
-        rc = l2d_mlp_forward(rej, data->x + i0 * data->dim, B, s, err);
+        rc = l2d_model_forward(rej, data->x + i0 * data->dim, B, s, err);
         for (size_t i = 0; !rc && i < B; i++) {
             for (size_t j = 0; j < A; j++) {
                 row[j] = s[i * A + j];

@@ -20,6 +20,7 @@
 #include <stdint.h>
 
 #include "l2d/engine.h"
+#include "l2d/model.h"
 #include "l2d/plugin.h"
 
 struct l2d_surrogate_inst; /* core/train.h */
@@ -97,8 +98,8 @@ int l2d_eval_surrogate(const struct l2d_surrogate_inst *sur, const double *score
 
 /* alloc[i] = argmax_j r(x_i, j) (ties to the lowest) for every row of
  * data, run in chunks; scores_out[n][A] (double) if non-NULL. A non-finite
- * score is L2D_ENUMERIC naming the row. rej->out must equal A. */
-int l2d_rejector_alloc(struct l2d_mlp *rej, const struct l2d_data *data, size_t A, size_t *alloc,
-                       double *scores_out, struct l2d_error *err);
+ * score is L2D_ENUMERIC naming the row. rej must score A agents. */
+int l2d_rejector_alloc(struct l2d_model *rej, const struct l2d_data *data, size_t A,
+                       size_t *alloc, double *scores_out, struct l2d_error *err);
 
 #endif

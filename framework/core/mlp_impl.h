@@ -4,7 +4,7 @@
 #define L2D_CORE_MLP_IMPL_H
 #include <stddef.h>
 
-#include "l2d/engine.h"
+#include "core/mlp.h"
 
 /* Where layer l's W starts in params (its b follows W). */
 static inline size_t l2d_mlp_layer_offset(const struct l2d_mlp *m, size_t l)
@@ -23,8 +23,8 @@ static inline size_t l2d_mlp_max_dim(const struct l2d_mlp *m)
     return d;
 }
 
-/* Whether m takes the small path (small enough, and the CPU has AVX2 and
- * FMA); when it does, forward and backward go through the two below. */
+/* Whether m takes the small path (small enough, the CPU has AVX2 and FMA,
+ * and the CPU path is auto or small); when it does, forward and backward go through the two below. */
 int l2d_mlp_small_fits(const struct l2d_mlp *m);
 /* act[1..] of B rows; act[0] already holds the input. */
 void l2d_mlp_small_forward(struct l2d_mlp *m, size_t B);

@@ -15,10 +15,12 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "core/cpu_path.h"
 #include "core/pool.h"
 
-/* Taken where the CPU has AVX2 and FMA (checked once at run time; the GEMM
- * path serves the rest), for models no wider than SMALL_DIM. */
+/* Taken where the CPU has AVX2 and FMA and the CPU path allows it
+ * (core/cpu_path.c; the GEMM path serves the rest), for models no wider
+ * than SMALL_DIM. */
 #define SMALL_DIM 64       /* widest layer */
 #define SMALL_LAYERS 16    /* most layers */
 #define SMALL_PARAMS 8192  /* most parameters (stack scratch) */
@@ -41,20 +43,10 @@ struct small_net {
     float *act[SMALL_LAYERS + 1];
 };
 
-static int small_cpu(void)
-{
-    static int have = -1;
-    if (have < 0) {
-        __builtin_cpu_init();
-        have = __builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma");
-    }
-    return have;
-}
-
 int l2d_mlp_small_fits(const struct l2d_mlp *m)
 {
     return m->n_layers <= SMALL_LAYERS && l2d_mlp_max_dim(m) <= SMALL_DIM &&
-           m->n_params <= SMALL_PARAMS && small_cpu();
+           m->n_params <= SMALL_PARAMS && l2d_cpu_mlp_small();
 }
 
 static void small_net_init(struct small_net *s, struct l2d_mlp *m)

@@ -7,12 +7,20 @@
 
 #include "l2d/model.h"
 
+/* C linkage for model_cuda.cu too: model.c finds the CUDA backend by its C
+ * name, and a C++-mangled one would leave it missing. */
+#ifdef __cplusplus
+extern "C" {
+#endif
+
 struct l2d_model_backend {
     const char *name; /* "cpu", "cuda" */
-    /* init parameters: host[n_params] already drawn (engine.h's layout) */
+    /* init parameters: host[n_params] already drawn (struct l2d_mlp_view's layout).
+     * On failure create frees what it allocated: destroy is not called. */
     int (*create)(struct l2d_model *m, const float *init, struct l2d_error *err);
     void (*destroy)(struct l2d_model *m);
     int (*forward)(struct l2d_model *m, const float *x, size_t B, float *y, struct l2d_error *err);
+    /* L2D_EINVAL unless B is the row count of the last successful forward */
     int (*backward)(struct l2d_model *m, const float *dy, size_t B, float *dx, int accumulate,
                     struct l2d_error *err);
     void (*zero_grad)(struct l2d_model *m);
@@ -24,7 +32,7 @@ struct l2d_model_backend {
     int (*get_params_host)(struct l2d_model *m, float *host, struct l2d_error *err);
     int (*set_params_host)(struct l2d_model *m, const float *host, struct l2d_error *err);
     int (*get_grads_host)(struct l2d_model *m, float *host, struct l2d_error *err);
-    /* params/grads where the model lives (engine.h's layout) */
+    /* params/grads where the model lives (struct l2d_mlp_view's layout) */
     float *(*params)(struct l2d_model *m);
     float *(*grads)(struct l2d_model *m);
 };
@@ -45,7 +53,12 @@ extern const struct l2d_model_backend l2d_model_backend_cuda;
 #endif
 
 /* The model seen by plugins (struct l2d_model_ctx): forward and backward on
- * the model's memory, and its MLP view. view must outlive ctx. */
+ * the model's memory, and its MLP view. view must outlive ctx; NULL leaves
+ * ctx->mlp NULL. */
 void l2d_model_ctx_init(struct l2d_model_ctx *ctx, struct l2d_mlp_view *view, struct l2d_model *m,
                         const float *lo, const float *hi);
+
+#ifdef __cplusplus
+}
+#endif
 #endif

@@ -6,6 +6,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "core/model_impl.h"
 #include "core/objectives.h"
 
 /* Phi_01^nu(r, j) from log s_j, and the factor -s_j^(nu-1) of its gradient
@@ -91,31 +92,6 @@ static int rej_value_grad(void *self, const float *x, size_t B, double *value, f
     return o->mctx->backward(o->mctx->self, x, B, o->dscores, grad, 0, err);
 }
 
-static int mlp_forward(void *self, const float *x, size_t B, float *scores, struct l2d_error *err)
-{
-    return l2d_mlp_forward(self, x, B, scores, err);
-}
-
-static int mlp_backward(void *self, const float *x, size_t B, const float *dscores, float *dx,
-                        int accumulate, struct l2d_error *err)
-{
-    (void)x; /* the MLP kept its activations from forward() */
-    return l2d_mlp_backward(self, dscores, B, dx, accumulate, err);
-}
-
-void l2d_mlp_model_ctx(struct l2d_model_ctx *ctx, struct l2d_mlp *m, const float *lo,
-                       const float *hi)
-{
-    memset(ctx, 0, sizeof *ctx);
-    ctx->self = m;
-    ctx->dim = m->in;
-    ctx->n_agents = m->out;
-    ctx->forward = mlp_forward;
-    ctx->backward = mlp_backward;
-    ctx->lo = lo;
-    ctx->hi = hi;
-}
-
 static int setup(struct l2d_rej_objective *o, const double *c, size_t B, double nu, int target,
                  struct l2d_error *err)
 {
@@ -151,20 +127,25 @@ static int setup(struct l2d_rej_objective *o, const double *c, size_t B, double 
     o->obj.value_grad = rej_value_grad;
     o->obj.lo = m->lo;
     o->obj.hi = m->hi;
+    /* value_grad works on host arrays (ABI 2: device < 0), whatever the
+     * zeroed struct would otherwise claim */
+    o->obj.device = -1;
+    o->obj.stream = NULL;
     return 0;
 }
 
-int l2d_rej_objective_init(struct l2d_rej_objective *o, struct l2d_mlp *m, const double *c,
+int l2d_rej_objective_init(struct l2d_rej_objective *o, struct l2d_model *m, const double *c,
                            size_t B, size_t A, double nu, int target, const float *lo,
                            const float *hi, struct l2d_error *err)
 {
     memset(o, 0, sizeof *o);
     if (!m) return l2d_seterr(err, L2D_EINVAL, "attack objective: no rejector");
-    if (m->out != A)
+    if (l2d_model_out(m) != A)
         return l2d_seterr(err, L2D_EINVAL,
                           "attack objective: the rejector scores %zu agents but costs have %zu",
-                          m->out, A);
-    l2d_mlp_model_ctx(&o->model, m, lo, hi);
+                          l2d_model_out(m), A);
+    /* the objective only runs the model: no need for its MLP layout */
+    l2d_model_ctx_init(&o->model, NULL, m, lo, hi);
     o->mctx = &o->model;
     return setup(o, c, B, nu, target, err);
 }
@@ -190,7 +171,7 @@ void l2d_rej_objective_free(struct l2d_rej_objective *o)
     o->r = o->dr = NULL;
 }
 
-int l2d_rej_attack(const struct l2d_attack_handle *atk, struct l2d_mlp *m, const float *x,
+int l2d_rej_attack(const struct l2d_attack_handle *atk, struct l2d_model *m, const float *x,
                    const double *c, size_t B, double nu, int target, const float *lo,
                    const float *hi, uint64_t seed, float *x_adv, struct l2d_error *err)
 {
@@ -198,7 +179,7 @@ int l2d_rej_attack(const struct l2d_attack_handle *atk, struct l2d_mlp *m, const
         return l2d_seterr(err, L2D_EINVAL, "attack objective: no attack plugin");
     if (!x || !x_adv) return l2d_seterr(err, L2D_EINVAL, "attack objective: no x or x_adv");
     struct l2d_rej_objective o;
-    int rc = l2d_rej_objective_init(&o, m, c, B, m ? m->out : 0, nu, target, lo, hi, err);
+    int rc = l2d_rej_objective_init(&o, m, c, B, l2d_model_out(m), nu, target, lo, hi, err);
     if (!rc) rc = atk->ops->perturb(atk->state, &o.obj, x, B, x_adv, seed, err);
     l2d_rej_objective_free(&o);
     return rc;

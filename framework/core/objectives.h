@@ -14,6 +14,7 @@
 #include <stddef.h>
 
 #include "l2d/engine.h"
+#include "l2d/model.h"
 #include "l2d/plugin.h"
 
 /* One sample's objective and its gradient with respect to the scores:
@@ -40,11 +41,12 @@ struct l2d_rej_objective {
     double *r, *dr;             /* [A] scratch */
 };
 
-/* From an MLP rejector (m->out agents, m->in features). c[B][A] and lo/hi
- * (per-feature valid range, either may be NULL) are borrowed and must
- * outlive the objective. The MLP's activations are overwritten by every
- * value_grad() call; its parameter gradients are not touched. */
-int l2d_rej_objective_init(struct l2d_rej_objective *o, struct l2d_mlp *m, const double *c,
+/* From a model (l2d_model_out(m) agents, l2d_model_in(m) features).
+ * c[B][A] and lo/hi (per-feature valid range, either may be NULL) are
+ * borrowed and must outlive the objective, as must m. Every value_grad()
+ * call runs a forward on the model (what it kept from an earlier forward is
+ * gone); its parameter gradients are not touched. */
+int l2d_rej_objective_init(struct l2d_rej_objective *o, struct l2d_model *m, const double *c,
                            size_t B, size_t A, double nu, int target, const float *lo,
                            const float *hi, struct l2d_error *err);
 
@@ -59,14 +61,9 @@ void l2d_rej_objective_free(struct l2d_rej_objective *o);
 
 /* One attack on a batch, for evaluation: builds the objective (untargeted
  * when target < 0), runs atk->ops->perturb with `seed` and frees it.
- * x_adv[B][m->in]; the agents' costs c[B][A] are the clean x's. */
-int l2d_rej_attack(const struct l2d_attack_handle *atk, struct l2d_mlp *m, const float *x,
+ * x_adv[B][in]; the agents' costs c[B][A] are the clean x's. */
+int l2d_rej_attack(const struct l2d_attack_handle *atk, struct l2d_model *m, const float *x,
                    const double *c, size_t B, double nu, int target, const float *lo,
                    const float *hi, uint64_t seed, float *x_adv, struct l2d_error *err);
-
-/* An MLP seen through struct l2d_model_ctx (forward, backward with input
- * gradient). */
-void l2d_mlp_model_ctx(struct l2d_model_ctx *ctx, struct l2d_mlp *m, const float *lo,
-                       const float *hi);
 
 #endif

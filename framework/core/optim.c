@@ -6,7 +6,7 @@
 #include <math.h>
 #include <stdlib.h>
 
-#include "l2d/engine.h"
+#include "core/mlp.h"
 
 int l2d_optim_init(struct l2d_optim *o, enum l2d_optim_kind kind, size_t n, double weight_decay,
                    struct l2d_error *err)

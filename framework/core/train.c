@@ -7,9 +7,10 @@
 #include <time.h>
 
 #include "core/metrics.h"
-#include "core/train.h"
-
+#include "core/model_check.h"
+#include "core/model_impl.h"
 #include "core/objectives.h"
+#include "core/train.h"
 
 volatile sig_atomic_t l2d_interrupted = 0;
 
@@ -53,44 +54,41 @@ static int all_finite_f(const float *v, size_t n)
     return 1;
 }
 
-/* ---- the rejector seen as a struct l2d_model_ctx (for train_batch) ------ */
+/* ---- the rejector as train_batch sees it, with its passes counted -------- */
 
-struct model_wrap {
-    struct l2d_mlp *m;
-    size_t last_B;    /* rows of the last forward, which backward must match */
-    uint64_t passes;  /* rows through backward (each after its forward) */
+struct counted {
+    struct l2d_model_ctx inner; /* l2d_model_ctx_init's */
+    uint64_t passes;            /* rows through backward (each after its forward) */
 };
 
-static int wrap_forward(void *self, const float *x, size_t B, float *scores,
-                        struct l2d_error *err)
+static int counted_forward(void *self, const float *x, size_t B, float *scores,
+                           struct l2d_error *err)
 {
-    struct model_wrap *w = self;
-    int rc = l2d_mlp_forward(w->m, x, B, scores, err);
-    w->last_B = rc ? 0 : B;
+    const struct l2d_model_ctx *in = &((struct counted *)self)->inner;
+    return in->forward(in->self, x, B, scores, err);
+}
+
+static int counted_backward(void *self, const float *x, size_t B, const float *dscores,
+                            float *dx, int accumulate, struct l2d_error *err)
+{
+    struct counted *c = self;
+    int rc = c->inner.backward(c->inner.self, x, B, dscores, dx, accumulate, err);
+    if (!rc) c->passes += B;
     return rc;
 }
 
-static int wrap_backward(void *self, const float *x, size_t B, const float *dscores, float *dx,
-                         int accumulate, struct l2d_error *err)
-{
-    struct model_wrap *w = self;
-    (void)x; /* the MLP kept the activations of the forward on x */
-    if (B != w->last_B)
-        return l2d_seterr(err, L2D_EINVAL,
-                          "model backward on %zu rows follows a forward on %zu rows", B, w->last_B);
-    w->passes += B;
-    return l2d_mlp_backward(w->m, dscores, B, dx, accumulate, err);
-}
+/* for plugins that run the model in their own kernels */
+static void counted_add_passes(void *self, size_t rows) { ((struct counted *)self)->passes += rows; }
 
 /* ---- split-level loss and risk ------------------------------------------ */
 
 /* Deferral risk of rej on data attacked by the untargeted attack: the costs
  * stay the clean ones (agents are not attacked). */
-static int adv_risk(struct l2d_mlp *rej, const struct l2d_surrogate_inst *sur,
+static int adv_risk(struct l2d_model *rej, const struct l2d_surrogate_inst *sur,
                     const struct l2d_data *data, const double *c, double nu, uint64_t seed,
                     double *risk, struct l2d_error *err)
 {
-    size_t n = data->n, A = rej->out, dim = data->dim;
+    size_t n = data->n, A = l2d_model_out(rej), dim = data->dim;
     size_t chunk = n < EVAL_CHUNK ? n : EVAL_CHUNK;
     float *xa = malloc(chunk * dim * sizeof *xa), *s = malloc(chunk * A * sizeof *s);
     int rc = 0;
@@ -100,7 +98,7 @@ static int adv_risk(struct l2d_mlp *rej, const struct l2d_surrogate_inst *sur,
         size_t B = n - i0 < chunk ? n - i0 : chunk;
         rc = l2d_rej_attack(sur->attack, rej, data->x + i0 * dim, c + i0 * A, B, nu, -1, sur->lo,
                             sur->hi, seed + i0, xa, err);
-        if (!rc) rc = l2d_mlp_forward(rej, xa, B, s, err);
+        if (!rc) rc = l2d_model_forward(rej, xa, B, s, err);
         for (size_t i = 0; !rc && i < B; i++) sum += c[(i0 + i) * A + argmax_f(s + i * A, A)];
     }
     free(xa);
@@ -110,16 +108,16 @@ static int adv_risk(struct l2d_mlp *rej, const struct l2d_surrogate_inst *sur,
 }
 
 
-int l2d_rejector_loss_risk(struct l2d_mlp *rej, const struct l2d_surrogate_inst *sur,
+int l2d_rejector_loss_risk(struct l2d_model *rej, const struct l2d_surrogate_inst *sur,
                            const struct l2d_data *data, const double *c, double *loss,
                            double *risk, struct l2d_error *err)
 {
     if (!rej || !data || !c || !risk)
         return l2d_seterr(err, L2D_EINVAL, "loss/risk: missing rejector, data, costs or output");
-    if (rej->in != data->dim)
-        return l2d_seterr(err, L2D_EINVAL, "loss/risk: rejector input %zu, data dim %zu", rej->in,
-                          data->dim);
-    size_t n = data->n, A = rej->out;
+    if (l2d_model_in(rej) != data->dim)
+        return l2d_seterr(err, L2D_EINVAL, "loss/risk: rejector input %zu, data dim %zu",
+                          l2d_model_in(rej), data->dim);
+    size_t n = data->n, A = l2d_model_out(rej);
     if (n == 0) return l2d_seterr(err, L2D_EINVAL, "loss/risk: empty split");
     int want_loss = loss && sur && sur->ops && sur->ops->loss;
     size_t chunk = n < EVAL_CHUNK ? n : EVAL_CHUNK;
@@ -130,7 +128,7 @@ int l2d_rejector_loss_risk(struct l2d_mlp *rej, const struct l2d_surrogate_inst 
     double sum_loss = 0, sum_risk = 0;
     for (size_t i0 = 0; !rc && i0 < n; i0 += chunk) {
         size_t B = n - i0 < chunk ? n - i0 : chunk, bad;
-        rc = l2d_mlp_forward(rej, data->x + i0 * data->dim, B, s, err);
+        rc = l2d_model_forward(rej, data->x + i0 * data->dim, B, s, err);
         if (rc) break;
         for (size_t k = 0; k < B * A; k++) sd[k] = s[k];
         if (!all_finite_d(sd, B * A, &bad)) {
@@ -169,7 +167,7 @@ static int check_costs(const double *c, size_t n, size_t A, const char *split,
     return 0;
 }
 
-static int check_args(const struct l2d_train_cfg *cfg, const struct l2d_mlp *rej,
+static int check_args(const struct l2d_train_cfg *cfg, const struct l2d_model *rej,
                       const struct l2d_surrogate_inst *sur, const struct l2d_data *train,
                       const double *c_train, const struct l2d_data *val, const double *c_val,
                       const struct l2d_epoch_rec *epochs, struct l2d_error *err)
@@ -190,23 +188,24 @@ static int check_args(const struct l2d_train_cfg *cfg, const struct l2d_mlp *rej
     if (!(cfg->warmup >= 0 && cfg->warmup <= 1))
         return l2d_seterr(err, L2D_EINVAL, "train.warmup = %g: must lie in [0, 1]", cfg->warmup);
     if (train->n == 0 || !train->x) return l2d_seterr(err, L2D_EINVAL, "training: empty training split");
-    if (rej->in != train->dim || rej->out < 1)
+    const size_t in = l2d_model_in(rej), A = l2d_model_out(rej);
+    if (in != train->dim || A < 1)
         return l2d_seterr(err, L2D_EINVAL, "training: rejector is %zu -> %zu, data dim is %zu",
-                          rej->in, rej->out, train->dim);
-    int rc = check_costs(c_train, train->n, rej->out, "training", err);
+                          in, A, train->dim);
+    int rc = check_costs(c_train, train->n, A, "training", err);
     if (rc) return rc;
     if (val && val->n > 0) {
         if (val->dim != train->dim || !val->x)
             return l2d_seterr(err, L2D_EINVAL, "training: validation dim %zu, training dim %zu",
                               val->dim, train->dim);
-        rc = check_costs(c_val, val->n, rej->out, "validation", err);
+        rc = check_costs(c_val, val->n, A, "validation", err);
     }
     return rc;
 }
 
 struct bufs {
     size_t *idx;
-    float *xb, *sf, *gf, *best;
+    float *xb, *sf, *gf;
     double *sd, *cb, *gd, *lossb;
 };
 
@@ -216,40 +215,39 @@ static void free_bufs(struct bufs *b)
     free(b->xb);
     free(b->sf);
     free(b->gf);
-    free(b->best);
     free(b->sd);
     free(b->cb);
     free(b->gd);
     free(b->lossb);
 }
 
-static int alloc_bufs(struct bufs *b, size_t n, size_t B, size_t dim, size_t A, size_t np)
+static int alloc_bufs(struct bufs *b, size_t n, size_t B, size_t dim, size_t A)
 {
     memset(b, 0, sizeof *b);
     b->idx = malloc(n * sizeof *b->idx);
     b->xb = malloc(B * dim * sizeof *b->xb);
     b->sf = malloc(B * A * sizeof *b->sf);
     b->gf = malloc(B * A * sizeof *b->gf);
-    b->best = malloc((np ? np : 1) * sizeof *b->best);
     b->sd = malloc(B * A * sizeof *b->sd);
     b->cb = malloc(B * A * sizeof *b->cb);
     b->gd = malloc(B * A * sizeof *b->gd);
     b->lossb = malloc(B * sizeof *b->lossb);
-    return b->idx && b->xb && b->sf && b->gf && b->best && b->sd && b->cb && b->gd && b->lossb;
+    return b->idx && b->xb && b->sf && b->gf && b->sd && b->cb && b->gd && b->lossb;
 }
 
-/* One mini-batch: the gradient of the batch-mean loss lands in rej->grads;
- * adds the batch's loss and risk sums. Errors carry no epoch/batch prefix. */
-static int run_batch(struct l2d_mlp *rej, const struct l2d_surrogate_inst *sur,
-                     struct model_wrap *wrap, const struct l2d_model_ctx *ctx, struct bufs *b,
+/* One mini-batch: the gradient of the batch-mean loss lands in rej's
+ * gradients; adds the batch's loss and risk sums. Errors carry no
+ * epoch/batch prefix. */
+static int run_batch(struct l2d_model *rej, const struct l2d_surrogate_inst *sur,
+                     struct counted *cnt, const struct l2d_model_ctx *ctx, struct bufs *b,
                      size_t B, size_t A, double *sum_loss, double *sum_risk, struct l2d_error *err)
 {
     size_t bad;
-    int rc = l2d_mlp_forward(rej, b->xb, B, b->sf, err);
+    int rc = l2d_model_forward(rej, b->xb, B, b->sf, err);
     if (rc) return rc;
     if (!all_finite_f(b->sf, B * A))
         return l2d_seterr(err, L2D_ENUMERIC, "non-finite rejector score");
-    l2d_mlp_zero_grad(rej);
+    l2d_model_zero_grad(rej);
     if (sur->ops->train_batch) {
         rc = sur->ops->train_batch(sur->state, ctx, sur->attack, b->xb, b->cb, B, b->lossb, err);
         if (rc) return rc;
@@ -267,12 +265,13 @@ static int run_batch(struct l2d_mlp *rej, const struct l2d_surrogate_inst *sur,
             return l2d_seterr(err, L2D_ENUMERIC, "%s: non-finite gradient on row %zu",
                               sur_name(sur), bad / A);
         for (size_t k = 0; k < B * A; k++) b->gf[k] = (float)(b->gd[k] / (double)B);
-        wrap->passes += B;
-        rc = l2d_mlp_backward(rej, b->gf, B, NULL, 1, err);
+        cnt->passes += B;
+        rc = l2d_model_backward(rej, b->gf, B, NULL, 1, err);
         if (rc) return rc;
     }
-    if (!all_finite_f(rej->grads, rej->n_params))
-        return l2d_seterr(err, L2D_ENUMERIC, "non-finite parameter gradient");
+    int finite;
+    if ((rc = l2d_model_all_finite(rej, L2D_MODEL_GRADS, &finite, err))) return rc;
+    if (!finite) return l2d_seterr(err, L2D_ENUMERIC, "non-finite parameter gradient");
     for (size_t i = 0; i < B; i++) {
         *sum_loss += b->lossb[i];
         *sum_risk += b->cb[i * A + argmax_f(b->sf + i * A, A)];
@@ -280,7 +279,7 @@ static int run_batch(struct l2d_mlp *rej, const struct l2d_surrogate_inst *sur,
     return 0;
 }
 
-int l2d_train_rejector(const struct l2d_train_cfg *cfg, struct l2d_mlp *rej,
+int l2d_train_rejector(const struct l2d_train_cfg *cfg, struct l2d_model *rej,
                        const struct l2d_surrogate_inst *sur, const struct l2d_data *train,
                        const double *c_train, const struct l2d_data *val, const double *c_val,
                        struct l2d_epoch_rec *epochs, struct l2d_train_result *res,
@@ -288,7 +287,7 @@ int l2d_train_rejector(const struct l2d_train_cfg *cfg, struct l2d_mlp *rej,
 {
     int rc = check_args(cfg, rej, sur, train, c_train, val, c_val, epochs, err);
     if (rc) return rc;
-    const size_t n = train->n, dim = train->dim, A = rej->out;
+    const size_t n = train->n, dim = train->dim, A = l2d_model_out(rej);
     const size_t Bmax = cfg->batch < n ? cfg->batch : n;
     const size_t nb = (n + Bmax - 1) / Bmax;
     const int64_t total = (int64_t)cfg->epochs * (int64_t)nb;
@@ -296,20 +295,24 @@ int l2d_train_rejector(const struct l2d_train_cfg *cfg, struct l2d_mlp *rej,
     const int have_val = val && val->n > 0;
 
     struct bufs b;
-    struct l2d_optim opt;
-    memset(&opt, 0, sizeof opt);
-    if (!alloc_bufs(&b, n, Bmax, dim, A, rej->n_params)) {
+    if (!alloc_bufs(&b, n, Bmax, dim, A)) {
         free_bufs(&b);
         return l2d_seterr(err, L2D_ENOMEM, "training: out of memory");
     }
-    rc = l2d_optim_init(&opt, cfg->optimizer, rej->n_params, cfg->weight_decay, err);
+    rc = l2d_model_optim_init(rej, cfg->optimizer, cfg->weight_decay, err);
     if (rc) {
         free_bufs(&b);
         return rc;
     }
 
-    struct model_wrap wrap = {rej, 0, 0};
-    struct l2d_model_ctx ctx = {&wrap, dim, A, wrap_forward, wrap_backward, sur->lo, sur->hi, -1, NULL, NULL, NULL};
+    struct l2d_mlp_view view;
+    struct counted cnt = {.passes = 0};
+    l2d_model_ctx_init(&cnt.inner, &view, rej, sur->lo, sur->hi);
+    struct l2d_model_ctx ctx = cnt.inner;
+    ctx.self = &cnt;
+    ctx.forward = counted_forward;
+    ctx.backward = counted_backward;
+    ctx.add_passes = counted_add_passes;
     struct l2d_rng rng;
     l2d_rng_seed(&rng, l2d_seed_mix(cfg->seed, "train.shuffle"));
     struct l2d_error e2 = {0, ""};
@@ -333,13 +336,12 @@ int l2d_train_rejector(const struct l2d_train_cfg *cfg, struct l2d_mlp *rej,
                 memcpy(b.xb + i * dim, train->x + r * dim, dim * sizeof *b.xb);
                 memcpy(b.cb + i * A, c_train + r * A, A * sizeof *b.cb);
             }
-            rc = run_batch(rej, sur, &wrap, &ctx, &b, B, A, &sum_loss, &sum_risk, &e2);
+            rc = run_batch(rej, sur, &cnt, &ctx, &b, B, A, &sum_loss, &sum_risk, &e2);
+            if (!rc) rc = l2d_model_step(rej, l2d_lr_at(cfg->lr, step, total, warm, cfg->cosine), &e2);
             if (rc) {
                 l2d_seterr(err, rc, "epoch %d, batch %zu: %s", e + 1, k + 1, e2.msg);
                 break;
             }
-            double lr = l2d_lr_at(cfg->lr, step, total, warm, cfg->cosine);
-            l2d_optim_step(&opt, rej->params, rej->grads, lr);
             step++;
         }
         if (rc) break;
@@ -348,7 +350,12 @@ int l2d_train_rejector(const struct l2d_train_cfg *cfg, struct l2d_mlp *rej,
         r->train_loss = sum_loss / n;
         r->train_risk = sum_risk / n;
         r->val_loss = r->val_risk = NAN;
-        if (!all_finite_f(rej->params, rej->n_params)) {
+        int finite;
+        if ((rc = l2d_model_all_finite(rej, L2D_MODEL_PARAMS, &finite, &e2))) {
+            l2d_seterr(err, rc, "epoch %d: %s", e + 1, e2.msg);
+            break;
+        }
+        if (!finite) {
             rc = l2d_seterr(err, L2D_ENUMERIC, "epoch %d: non-finite rejector parameters",
                             e + 1);
             break;
@@ -374,21 +381,22 @@ int l2d_train_rejector(const struct l2d_train_cfg *cfg, struct l2d_mlp *rej,
             if (best < 0 || rank < best_rank) {
                 best_rank = rank;
                 best = e;
-                memcpy(b.best, rej->params, rej->n_params * sizeof *b.best);
+                if ((rc = l2d_model_snapshot(rej, &e2))) {
+                    l2d_seterr(err, rc, "epoch %d: keeping the best parameters: %s", e + 1, e2.msg);
+                    break;
+                }
             }
         } else {
             best = e;
         }
         if (progress) progress(progress_self, e + 1, cfg->epochs, r->train_loss, r->val_risk);
     }
-    if (!rc && cfg->select_best && have_val)
-        memcpy(rej->params, b.best, rej->n_params * sizeof *b.best);
+    if (!rc && cfg->select_best && have_val) rc = l2d_model_restore(rej, err);
     if (res) {
         res->best_epoch = best;
-        res->passes = wrap.passes;
+        res->passes = cnt.passes;
         res->steps = step;
     }
-    l2d_optim_free(&opt);
     free_bufs(&b);
     return rc;
 }

@@ -9,6 +9,7 @@
 #include <stdint.h>
 
 #include "l2d/engine.h"
+#include "l2d/model.h"
 #include "l2d/plugin.h"
 #include "core/record.h"
 
@@ -63,7 +64,9 @@ struct l2d_train_result {
  * surrogate loss and deferral risk on (val, c_val) (val may be NULL or
  * empty: val fields are NaN and the last epoch is kept). Fills
  * epochs[0 .. cfg->epochs) and *res (may be NULL). The parameters of the
- * kept epoch are in `rej` on success.
+ * kept epoch are in `rej` on success. Training sets rej's optimiser afresh
+ * (cfg->optimizer) and keeps the best epoch in rej's snapshot, replacing
+ * any the caller took.
  *
  * Per batch: forward (float) -> scores in double -> sur->ops->loss (mean
  * over the batch) -> grad / B -> backward -> optimiser step at
@@ -74,7 +77,7 @@ struct l2d_train_result {
  * scores each batch had before its step. Errors: L2D_EINVAL (bad cfg or
  * shapes, non-finite costs), L2D_ENUMERIC ("epoch E, batch B: ..."),
  * L2D_EINTERRUPTED, L2D_ENOMEM, or the surrogate's own status. */
-int l2d_train_rejector(const struct l2d_train_cfg *cfg, struct l2d_mlp *rej,
+int l2d_train_rejector(const struct l2d_train_cfg *cfg, struct l2d_model *rej,
                        const struct l2d_surrogate_inst *sur, const struct l2d_data *train,
                        const double *c_train, const struct l2d_data *val, const double *c_val,
                        struct l2d_epoch_rec *epochs, struct l2d_train_result *res,
@@ -83,7 +86,7 @@ int l2d_train_rejector(const struct l2d_train_cfg *cfg, struct l2d_mlp *rej,
 /* Mean surrogate loss and deferral risk (mean c_{argmax r}, ties to the
  * lowest index) of `rej` on a whole split, evaluated in chunks. `loss` may
  * be NULL (then `sur` may be NULL too). */
-int l2d_rejector_loss_risk(struct l2d_mlp *rej, const struct l2d_surrogate_inst *sur,
+int l2d_rejector_loss_risk(struct l2d_model *rej, const struct l2d_surrogate_inst *sur,
                            const struct l2d_data *data, const double *c, double *loss,
                            double *risk, struct l2d_error *err);
 

@@ -131,7 +131,7 @@ void l2d_attack_close(struct l2d_attack_handle *h)
 }
 
 /* x_adv for every row of `data` against objective (nu, target), in chunks. */
-static int perturb_split(const struct l2d_attack_handle *atk, struct l2d_mlp *rej,
+static int perturb_split(const struct l2d_attack_handle *atk, struct l2d_model *rej,
                          const struct l2d_data *data, const double *c, size_t A, double nu,
                          int target, const float *lo, const float *hi, uint64_t seed,
                          float *x_adv, struct l2d_error *err)
@@ -147,7 +147,7 @@ static int perturb_split(const struct l2d_attack_handle *atk, struct l2d_mlp *re
 
 int l2d_eval_under_attacks(const struct l2d_cfg *cfg, const struct l2d_registry *reg,
                            const struct l2d_cell_data *cd, int split, const double *c,
-                           struct l2d_mlp *rej, double nu, uint64_t seed,
+                           struct l2d_model *rej, double nu, uint64_t seed,
                            struct l2d_cell_result *r, struct l2d_error *err)
 {
     struct attack_job jobs[L2D_MAX_AGENTS + 1];

@@ -3,7 +3,7 @@
 #define L2D_HOST_CELL_ATTACK_H
 #include <stdint.h>
 #include "host/cell_run.h"
-#include "l2d/engine.h"
+#include "l2d/model.h"
 
 struct l2d_cfg;
 struct l2d_registry;
@@ -29,6 +29,6 @@ void l2d_attack_close(struct l2d_attack_handle *h);
  * attack's label. */
 int l2d_eval_under_attacks(const struct l2d_cfg *cfg, const struct l2d_registry *reg,
                            const struct l2d_cell_data *cd, int split, const double *c,
-                           struct l2d_mlp *rej, double nu, uint64_t seed,
+                           struct l2d_model *rej, double nu, uint64_t seed,
                            struct l2d_cell_result *r, struct l2d_error *err);
 #endif

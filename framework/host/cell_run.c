@@ -124,7 +124,7 @@ static int add_agent_metrics(struct l2d_cell_result *r, const struct l2d_cell_da
 /* Everything measured on split s with the trained rejector, the oracle and
  * the surrogate. */
 static int evaluate_split(struct l2d_cell_result *r, const struct l2d_cell_data *cd, int s,
-                          const double *c, struct l2d_mlp *rej,
+                          const double *c, struct l2d_model *rej,
                           const struct l2d_surrogate_inst *sur, struct l2d_error *err)
 {
     const struct l2d_split_buf *b = &cd->split[s];
@@ -169,7 +169,7 @@ int l2d_cell_run(const struct l2d_cfg *cfg, const struct l2d_registry *reg,
     struct l2d_params pc = {0}, pr = {0}, pt = {0}, ps = {0};
     struct l2d_attack_handle atk = {NULL, NULL};
     double *c[3] = {NULL, NULL, NULL};
-    struct l2d_mlp *rej = NULL;
+    struct l2d_model *rej = NULL;
     struct l2d_surrogate_inst sur = {0};
     int rc;
     if ((rc = fw_params(cfg, "cost", &pc, err)) || (rc = fw_params(cfg, "rejector", &pr, err)))
@@ -199,7 +199,16 @@ int l2d_cell_run(const struct l2d_cfg *cfg, const struct l2d_registry *reg,
     }
     struct l2d_rng rng;
     l2d_rng_seed(&rng, l2d_seed_mix((uint64_t)seed, "rejector"));
-    if ((rc = l2d_mlp_create(&rej, cd->info.dim, hidden, (size_t)nh, cd->A, &rng, err))) goto out;
+    /* THE check that keeps a CUDA cell off the CPU until the CUDA training
+     * engine lands: never a silent fall-back */
+    if (progress && progress->device >= 0) {
+        rc = l2d_seterr(err, L2D_EUNSUPPORTED,
+                        "cuda:%d: the CUDA training engine is not in this build yet (use --device cpu)",
+                        progress->device);
+        goto out;
+    }
+    const struct l2d_arch arch = {L2D_ARCH_MLP, cd->info.dim, cd->A, (size_t)nh, hidden};
+    if ((rc = l2d_model_create(&rej, &arch, -1, &rng, err))) goto out;
 
     /* the surrogate */
     const char *sname = l2d_cfg_get(cfg, "train", "surrogate");
@@ -276,7 +285,7 @@ int l2d_cell_run(const struct l2d_cfg *cfg, const struct l2d_registry *reg,
 out:
     l2d_attack_close(&atk);
     if (sur.ops) sur.ops->destroy(sur.state);
-    l2d_mlp_destroy(rej);
+    l2d_model_destroy(rej);
     for (int s = 0; s < 3; s++) free(c[s]);
     l2d_params_free(&pc);
     l2d_params_free(&pr);

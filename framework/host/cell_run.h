@@ -9,9 +9,13 @@
 /* The most hidden layers a rejector MLP may have ([rejector] hidden). */
 #define L2D_REJECTOR_MAX_LAYERS 16
 
+/* How a cell runs, as opposed to what it computes (its cfg): who hears of
+ * its progress and where its rejector is trained. */
 struct l2d_cell_progress {
     void (*epoch)(void *self, int epoch, int epochs, double loss, double val_risk);
     void *self;
+    int device;  /* -1: the CPU; N >= 0: cuda:N (checked to exist by the caller).
+                    Set it: 0 is cuda:0. No settings at all (NULL) is the CPU. */
 };
 
 /* What a cell produced; owned here, freed by l2d_cell_result_free. */

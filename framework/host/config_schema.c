@@ -18,7 +18,10 @@ static const struct l2d_param_spec experiment_keys[] = {
      "comma-separated seeds (integers >= 0); every cell runs once per seed"},
     {"db", L2D_PARAM_STRING, "", UNBOUNDED, NULL,
      "result database (default: results/<name>.db)"},
-    {"device", L2D_PARAM_ENUM, "cpu", UNBOUNDED, "cpu|cuda", "where the rejector is trained"},
+    {"device", L2D_PARAM_STRING, "cpu", UNBOUNDED, NULL,
+     "cpu, cuda (the first CUDA device) or cuda:N: where the rejectors are trained (l2d devices "
+     "lists them; l2d run --device overrides). Recorded with each run, not part of the "
+     "experiment's identity"},
     {"threads", L2D_PARAM_INT, "1", 1, 4096, NULL, "CPU threads"},
     {"description", L2D_PARAM_STRING, "", UNBOUNDED, NULL, "free text, stored with the results"},
     L2D_PARAMS_END};

@@ -9,6 +9,7 @@
 #include "host/cell_data.h"
 #include "host/cell_run.h"
 #include "host/cfg_impl.h"
+#include "host/device_desc.h"
 #include "host/loader.h"
 #include "host/params.h"
 
@@ -69,6 +70,11 @@ static int check_experiment(const struct l2d_cfg *c, const struct l2d_params *fw
         if (!(isalnum((unsigned char)*p) || *p == '_' || *p == '-' || *p == '.'))
             return l2d_seterr(err, L2D_EINVAL, "%s: '%s' is not a name ([A-Za-z0-9_.-]+)",
                               l2d_cfg_where(c, "experiment", "name", where, sizeof where), name);
+    /* the name only: whether the device is there is the runner's preflight */
+    const char *device = l2d_param_str(fw, "device", "cpu");
+    if (!l2d_device_spec_ok(device))
+        return l2d_seterr(err, L2D_EINVAL, "%s: '%s' is not a device (cpu, cuda or cuda:N)",
+                          l2d_cfg_where(c, "experiment", "device", where, sizeof where), device);
     int64_t *seeds;
     size_t n;
     int rc = l2d_cfg_seeds(c, &seeds, &n, err);

@@ -44,5 +44,11 @@ struct l2d_run_record {
     const struct l2d_metric *metrics;
     size_t nagent_metrics;
     const struct l2d_agent_metric *agent_metrics;
+    /* What the device is (schema version 2); each may be NULL (stored as NULL):
+     * device_name the CPU model or the GPU's name ("NVIDIA H200"); the CUDA
+     * version the driver supports, the CUDA runtime's and cuDNN's, as text
+     * ("12.8", "13.0", "9.19.0"), NULL on the CPU. Last in the struct so that
+     * positional initialisers of the fields above still hold. */
+    const char *device_name, *cuda_driver, *cuda_runtime, *cudnn;
 };
 #endif

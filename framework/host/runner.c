@@ -17,6 +17,7 @@
 #include "host/cell_data.h"
 #include "host/cell_run.h"
 #include "host/cfg.h"
+#include "host/device_desc.h"
 #include "host/loader.h"
 #include "host/params.h"
 #include "host/store.h"
@@ -42,6 +43,7 @@ struct ctx {
     const struct l2d_run_opts *o;
     size_t cell, ncells, ntodo;
     const char *cell_id;
+    const struct l2d_device_desc *dev; /* where the cells run */
 };
 
 static void emit(struct ctx *c, enum l2d_run_event_kind kind, const char *fmt, ...)
@@ -68,6 +70,27 @@ static void on_epoch(void *self, int epoch, int epochs, double loss, double risk
     if (!c->o->event) return;
     struct l2d_run_event ev = {L2D_EV_EPOCH, c->cell, c->ncells, c->ntodo, c->cell_id, epoch, epochs, loss, risk, ""};
     c->o->event(c->o->event_self, &ev);
+}
+
+static const char *nonempty(const char *s) { return s && *s ? s : NULL; }
+
+/* The device the cells run on: --device, else [experiment] device, else the
+ * CPU; it must be there (an error naming it and what exists, before any
+ * work). It then leaves the configuration, so that the experiment's text and
+ * hash, and so its identity, do not depend on it: results are comparable,
+ * and resumable, across devices; each run records where it ran. */
+static int choose_device(const struct l2d_run_opts *o, struct l2d_cfg *cfg,
+                         struct l2d_device_desc *dev, struct l2d_error *err)
+{
+    const char *spec = o->device ? o->device : l2d_cfg_get(cfg, "experiment", "device");
+    char where[512] = "--device";
+    if (!o->device) l2d_cfg_where(cfg, "experiment", "device", where, sizeof where);
+    struct l2d_error derr = {0, ""};
+    int rc = l2d_device_describe(spec ? spec : "cpu", dev, &derr);
+    if (rc) return l2d_seterr(err, rc, "%s: %s", where, derr.msg);
+    if (l2d_cfg_get(cfg, "experiment", "device"))
+        return l2d_cfg_unset(cfg, "experiment.device", err);
+    return 0;
 }
 
 /* mkdir of the database's directory when it is missing (one level). */
@@ -188,7 +211,7 @@ static int run_cells(struct ctx *c, struct l2d_store *st, int64_t exp_id,
         struct l2d_cell_data *cd = NULL;
         int crc = cache_get(&dc, cell, reg, c, &cd, &cerr);
         if (!crc) {
-            struct l2d_cell_progress pg = {on_epoch, c};
+            struct l2d_cell_progress pg = {on_epoch, c, c->dev->index};
             crc = l2d_cell_run(cell->cfg, reg, cd, cell->seed, &pg, &res, &cerr);
         }
         double t1 = now_unix();
@@ -197,9 +220,11 @@ static int run_cells(struct ctx *c, struct l2d_store *st, int64_t exp_id,
         struct l2d_run_record rec = {
             cell->id, cell->method, cell->seed, cell->nparams,
             (const char *const *)cell->keys, (const char *const *)cell->values,
-            crc ? "failed" : "done", crc ? cerr.msg : NULL, "cpu", t0, t1, t1 - t0,
+            crc ? "failed" : "done", crc ? cerr.msg : NULL, c->dev->spec, t0, t1, t1 - t0,
             crc ? -1 : res.best_epoch, crc ? -1 : res.passes, nep, res.epochs,
-            crc ? 0 : res.nmetrics, res.metrics, crc ? 0 : res.nagent, res.agent};
+            crc ? 0 : res.nmetrics, res.metrics, crc ? 0 : res.nagent, res.agent,
+            nonempty(c->dev->info.name), nonempty(c->dev->cuda_driver),
+            nonempty(c->dev->cuda_runtime), nonempty(c->dev->cudnn)};
         struct l2d_error werr = {0};
         int wrc = l2d_store_write_run(st, exp_id, &rec, &werr);
         l2d_cell_result_free(&res);
@@ -237,7 +262,11 @@ int l2d_run_experiment(const struct l2d_run_opts *o, struct l2d_run_summary *sum
     struct l2d_cell *cells = NULL;
     size_t n = 0;
     struct l2d_store *st = NULL;
+    struct l2d_device_desc dev;
     int rc;
+    if (o->device && !l2d_device_spec_ok(o->device)) /* a usage error, before anything */
+        return l2d_seterr(err, L2D_EINVAL, "--device: '%s' is not a device (cpu, cuda or cuda:N)",
+                          o->device);
     if ((rc = l2d_registry_default(&reg, o->plugin_path, err))) goto out;
     if ((rc = l2d_cfg_load(o->config_path, &cfg, err))) goto out;
     for (size_t k = 0; k < o->nsets; k++)
@@ -245,14 +274,8 @@ int l2d_run_experiment(const struct l2d_run_opts *o, struct l2d_run_summary *sum
                                         : l2d_cfg_set(cfg, o->sets[k], err)))
             goto out;
     if ((rc = l2d_cfg_validate(cfg, resolve, &reg, err))) goto out;
+    if ((rc = choose_device(o, cfg, &dev, err))) goto out;
     if ((rc = l2d_cfg_expand(cfg, &cells, &n, err))) goto out;
-    const char *device = l2d_cfg_get(cfg, "experiment", "device");
-    if (device && strcmp(device, "cpu")) { /* never a silent fall-back to the CPU */
-        char where[512];
-        rc = l2d_seterr(err, L2D_EINVAL, "%s: '%s': this l2d has no CUDA backend yet (use cpu)",
-                        l2d_cfg_where(cfg, "experiment", "device", where, sizeof where), device);
-        goto out;
-    }
     const char *threads = l2d_cfg_get(cfg, "experiment", "threads");
     l2d_set_threads(threads ? atoi(threads) : 1); /* validated: an integer >= 1 */
     if (o->shard_count > 1 && o->shard_index >= o->shard_count) {
@@ -265,7 +288,7 @@ int l2d_run_experiment(const struct l2d_run_opts *o, struct l2d_run_summary *sum
     snprintf(sum->db_path, sizeof sum->db_path, "%s", db);
     snprintf(sum->experiment, sizeof sum->experiment, "%s", l2d_cfg_name(cfg));
     sum->ncells = n;
-    struct ctx c = {o, 0, n, 0, NULL};
+    struct ctx c = {o, 0, n, 0, NULL, &dev};
     for (size_t i = 0; i < n; i++)
         if (o->shard_count <= 1 || i % o->shard_count == o->shard_index) c.ntodo++;
     emit(&c, L2D_EV_PLAN, "%zu cells, %zu in this shard", n, c.ntodo);

@@ -39,6 +39,8 @@ struct l2d_run_opts {
     int dry_run;              /* validate and list the cells, run nothing */
     l2d_run_event_fn event;
     void *event_self;
+    const char *device;       /* "cpu", "cuda" or "cuda:N": overrides [experiment] device;
+                                 NULL: the config's (default cpu) */
 };
 
 struct l2d_run_summary {
@@ -49,8 +51,14 @@ struct l2d_run_summary {
 };
 
 /* 0 when every cell ran (or was already done); L2D_EINVAL for a bad config
- * (nothing ran); a non-zero status with err naming the first failure when
- * some runs failed (those are recorded as failed in the database). */
+ * or --device name, L2D_EUNSUPPORTED for a device that is not there (nothing
+ * ran, nothing written: sum->started = 0); a non-zero status with err naming
+ * the first failure when some runs failed (those are recorded as failed in
+ * the database).
+ *
+ * The device is where the cells run, not what they compute: it is left out
+ * of the experiment's config text and hash and of the cell ids (a cell done
+ * on one device is not run again on another), and each run records it. */
 int l2d_run_experiment(const struct l2d_run_opts *opts, struct l2d_run_summary *sum,
                        struct l2d_error *err);
 #endif

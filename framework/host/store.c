@@ -19,10 +19,48 @@ static const char schema_sql[] =
 #include "framework/host/schema_sql.h"
     ;
 
+/* 1 -> 2: runs say what their device is; v_metrics shows it and v_summary
+ * the devices of the runs it averages. The new columns go at the end of
+ * runs, where schema.sql puts them too, so that an upgraded database and a
+ * new one have the same columns in the same order; old runs get NULL in
+ * them. The columns are added before the views are replaced (ALTER TABLE
+ * checks the schema, views included). v_run_metrics selects vm.* and so
+ * follows v_metrics without being rewritten. */
+static const char migrate_1_to_2[] =
+    "ALTER TABLE runs ADD COLUMN device_name TEXT;\n"
+    "ALTER TABLE runs ADD COLUMN cuda_driver TEXT;\n"
+    "ALTER TABLE runs ADD COLUMN cuda_runtime TEXT;\n"
+    "ALTER TABLE runs ADD COLUMN cudnn TEXT;\n"
+    "DROP VIEW v_summary;\n"
+    "DROP VIEW v_metrics;\n"
+    "CREATE VIEW v_metrics AS\n"
+    "SELECT e.id AS experiment_id, e.name AS experiment, r.id AS run_id, r.cell_id, r.method,\n"
+    "       r.params, r.seed, m.split, m.attack, m.name AS metric, m.value, r.device, r.device_name\n"
+    "FROM metrics m JOIN runs r ON r.id = m.run_id JOIN experiments e ON e.id = r.experiment_id\n"
+    "WHERE r.status = 'done';\n"
+    "CREATE VIEW v_summary AS\n"
+    "WITH g AS (\n"
+    "    SELECT experiment_id, experiment, method, params, split, attack, metric,\n"
+    "           count(*) AS n, avg(value) AS mean, min(run_id) AS first_run,\n"
+    "           group_concat(DISTINCT device) AS devices\n"
+    "    FROM v_metrics GROUP BY experiment_id, method, params, split, attack, metric\n"
+    "), d AS (\n"
+    "    SELECT g.experiment_id, g.method, g.params, g.split, g.attack, g.metric,\n"
+    "           CASE WHEN g.n > 1 THEN sum((v.value - g.mean) * (v.value - g.mean)) / (g.n - 1) END AS var\n"
+    "    FROM g JOIN v_metrics v USING (experiment_id, method, params, split, attack, metric)\n"
+    "    GROUP BY g.experiment_id, g.method, g.params, g.split, g.attack, g.metric\n"
+    ")\n"
+    "SELECT g.experiment_id, g.experiment, g.method, g.params, g.split, g.attack, g.metric,\n"
+    "       g.n, g.mean, d.var, sqrt(d.var) AS std, g.first_run, g.devices\n"
+    "FROM g JOIN d USING (experiment_id, method, params, split, attack, metric);\n";
+
 /* Forward-only migrations: migrations[v - 1] takes a database from schema
- * version v to v + 1 (it need not set user_version). schema.sql always
- * creates the latest version directly. */
-static const char *const migrations[] = {NULL};
+ * version v to v + 1 (it need not set user_version); setup_schema runs them
+ * all, and sets user_version, in one transaction. schema.sql always creates
+ * the latest version directly. */
+static const char *const migrations[] = {migrate_1_to_2};
+_Static_assert(sizeof migrations / sizeof *migrations == L2D_STORE_SCHEMA_VERSION - 1,
+               "one migration per schema version after the first");
 
 /* Long enough to outlast another worker's run transaction. */
 #define BUSY_TIMEOUT_MS 60000
@@ -193,7 +231,8 @@ static int setup_schema(struct l2d_store *st, struct l2d_error *err)
                         "%s: a SQLite database, but not an l2d results database (no schema version)",
                         st->path);
     if (!rc && v == 0) {
-        rc = exec(st, schema_sql, err);
+        int src = sqlite3_exec(st->db, schema_sql, NULL, NULL, NULL);
+        if (src != SQLITE_OK) rc = db_fail(st, src, err, "creating the results schema");
     } else {
         for (; !rc && v < L2D_STORE_SCHEMA_VERSION; v++) {
             if (!migrations[v - 1]) {
@@ -201,7 +240,10 @@ static int setup_schema(struct l2d_store *st, struct l2d_error *err)
                                 st->path, v);
                 break;
             }
-            rc = exec(st, migrations[v - 1], err);
+            int src = sqlite3_exec(st->db, migrations[v - 1], NULL, NULL, NULL);
+            if (src != SQLITE_OK)
+                rc = db_fail(st, src, err, "upgrading the results schema from version %" PRId64 " to %" PRId64,
+                             v, v + 1);
         }
         if (!rc) {
             char sql[64];
@@ -487,8 +529,9 @@ static const char *const run_sql[S_N] = {
     [S_DONE] = "SELECT 1 FROM runs WHERE experiment_id = ? AND cell_id = ? AND status = 'done'",
     [S_DEL] = "DELETE FROM runs WHERE experiment_id = ? AND cell_id = ? AND status = 'failed'",
     [S_RUN] = "INSERT INTO runs (experiment_id, cell_id, params, method, seed, status, error, device, "
-              "started_at, finished_at, seconds, best_epoch, rejector_passes) "
-              "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+              "started_at, finished_at, seconds, best_epoch, rejector_passes, device_name, cuda_driver, "
+              "cuda_runtime, cudnn) "
+              "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
     [S_PARAM] = "INSERT INTO run_params (run_id, key, value, value_num) VALUES (?, ?, ?, ?)",
     [S_EPOCH] = "INSERT INTO epochs (run_id, epoch, train_loss, train_risk, val_loss, val_risk, seconds) "
                 "VALUES (?, ?, ?, ?, ?, ?, ?)",
@@ -524,9 +567,9 @@ static int insert_run(struct l2d_store *st, sqlite3_stmt **s, int64_t eid, const
     if (src == SQLITE_OK) src = step_done(s[S_DEL]);
     if (src != SQLITE_OK) return db_fail(st, src, err, "run %s: removing the failed run", c);
 
-    src = bind_all(s[S_RUN], "itttitttdddii", eid, c, params, r->method, r->seed, r->status, r->error,
+    src = bind_all(s[S_RUN], "itttitttdddiitttt", eid, c, params, r->method, r->seed, r->status, r->error,
                    r->device, r->started_at, r->finished_at, r->seconds, (int64_t)r->best_epoch,
-                   r->rejector_passes);
+                   r->rejector_passes, r->device_name, r->cuda_driver, r->cuda_runtime, r->cudnn);
     /* "unknown" markers go in as NULL */
     if (src == SQLITE_OK && r->best_epoch < 0) src = sqlite3_bind_null(s[S_RUN], 12);
     if (src == SQLITE_OK && r->rejector_passes < 0) src = sqlite3_bind_null(s[S_RUN], 13);

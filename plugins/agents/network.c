@@ -1,4 +1,5 @@
-/* network: an MLP agent trained offline by the framework (engine.h).
+/* network: an MLP agent trained offline through the framework's model API
+ * (l2d/model.h), on the CPU.
  *
  * One MLP per task, no shared trunk: a classifier (softmax cross-entropy,
  * n_classes outputs) and/or a regressor (mean squared error over the tdim
@@ -15,6 +16,7 @@
 #include <stdlib.h>
 
 #include "l2d/engine.h"
+#include "l2d/model.h"
 #include "l2d/plugin.h"
 #include "rowfilter.h"
 
@@ -23,7 +25,7 @@
 #define PREDICT_CHUNK 4096
 
 struct head {
-    struct l2d_mlp *mlp;
+    struct l2d_model *model;
     size_t out;
 };
 
@@ -62,8 +64,8 @@ static void net_destroy(void *state)
     struct network *s = state;
     if (!s)
         return;
-    l2d_mlp_destroy(s->cls.mlp);
-    l2d_mlp_destroy(s->reg.mlp);
+    l2d_model_destroy(s->cls.model);
+    l2d_model_destroy(s->reg.model);
     rowfilter_free(&s->filter);
     free(s->filter_text);
     free(s);
@@ -188,14 +190,14 @@ static int train_head(struct network *s, struct head *h, int is_cls, const struc
 {
     const char *name = is_cls ? "class" : "target";
     struct l2d_rng rng;
-    struct l2d_optim opt = {0};
     l2d_rng_seed(&rng, l2d_seed_mix(s->seed, name));
     h->out = is_cls ? s->n_classes : s->tdim;
-    l2d_mlp_destroy(h->mlp);
-    h->mlp = NULL;
-    int rc = l2d_mlp_create(&h->mlp, s->dim, s->hidden, (size_t)s->nh, h->out, &rng, err);
+    l2d_model_destroy(h->model);
+    h->model = NULL;
+    const struct l2d_arch arch = {L2D_ARCH_MLP, s->dim, h->out, (size_t)s->nh, s->hidden};
+    int rc = l2d_model_create(&h->model, &arch, -1, &rng, err);
     if (!rc)
-        rc = l2d_optim_init(&opt, L2D_OPT_ADAM, h->mlp->n_params, s->wd, err);
+        rc = l2d_model_optim_init(h->model, L2D_OPT_ADAM, s->wd, err);
     if (rc)
         return rc;
     size_t B = (size_t)s->batch < n ? (size_t)s->batch : n;
@@ -218,7 +220,7 @@ static int train_head(struct network *s, struct head *h, int is_cls, const struc
                 else
                     memcpy(tb + r * s->tdim, tr->t + i * s->tdim, s->tdim * sizeof *tb);
             }
-            rc = l2d_mlp_forward(h->mlp, xb, b, out, err);
+            rc = l2d_model_forward(h->model, xb, b, out, err);
             if (rc)
                 break;
             double loss = is_cls ? cls_loss(out, yb, b, h->out, dy)
@@ -230,10 +232,10 @@ static int train_head(struct network *s, struct head *h, int is_cls, const struc
                 break;
             }
             total += loss * (double)b;
-            l2d_mlp_zero_grad(h->mlp);
-            rc = l2d_mlp_backward(h->mlp, dy, b, NULL, 1, err);
+            l2d_model_zero_grad(h->model);
+            rc = l2d_model_backward(h->model, dy, b, NULL, 1, err);
             if (!rc)
-                l2d_optim_step(&opt, h->mlp->params, h->mlp->grads, s->lr);
+                rc = l2d_model_step(h->model, s->lr, err);
         }
         if (!rc && ((ep + 1) % log_every == 0 || ep + 1 == s->epochs)) {
             char msg[160];
@@ -243,7 +245,6 @@ static int train_head(struct network *s, struct head *h, int is_cls, const struc
         }
     }
     free(xb), free(out), free(dy), free(tb), free(yb);
-    l2d_optim_free(&opt);
     return rc;
 }
 
@@ -299,7 +300,7 @@ static int net_predict(void *state, const struct l2d_data *d, int32_t *yhat, flo
     struct network *s = state;
     (void)cost;
     int want_y = yhat && s->want_cls, want_t = that && s->want_reg;
-    if ((want_y && !s->cls.mlp) || (want_t && !s->reg.mlp))
+    if ((want_y && !s->cls.model) || (want_t && !s->reg.model))
         return l2d_seterr(err, L2D_EINVAL, WHO ": predict before fit");
     if (d->dim != s->dim)
         return l2d_seterr(err, L2D_EINVAL, WHO ": rows have %zu features, the data set %zu",
@@ -314,7 +315,7 @@ static int net_predict(void *state, const struct l2d_data *d, int32_t *yhat, flo
     for (size_t at = 0; !rc && at < d->n; at += chunk) {
         size_t b = d->n - at < chunk ? d->n - at : chunk;
         const float *x = d->x + at * s->dim;
-        if (want_y && !(rc = l2d_mlp_forward(s->cls.mlp, x, b, out, err)))
+        if (want_y && !(rc = l2d_model_forward(s->cls.model, x, b, out, err)))
             for (size_t r = 0; r < b; r++) {
                 const float *o = out + r * s->n_classes;
                 unsigned best = 0;
@@ -324,7 +325,7 @@ static int net_predict(void *state, const struct l2d_data *d, int32_t *yhat, flo
                 yhat[at + r] = (int32_t)best;
             }
         if (want_t && !rc)
-            rc = l2d_mlp_forward(s->reg.mlp, x, b, that + at * s->tdim, err);
+            rc = l2d_model_forward(s->reg.model, x, b, that + at * s->tdim, err);
     }
     free(out);
     return rc;

@@ -209,23 +209,13 @@ __attribute__((target("avx2"))) static size_t linf_step_avx2(float *v, const flo
         }
     return n;
 }
-
-static int have_avx2(void)
-{
-    static int have = -1;
-    if (have < 0) {
-        __builtin_cpu_init();
-        have = __builtin_cpu_supports("avx2");
-    }
-    return have;
-}
 #endif
 
 static size_t linf_step(float *v, const float *g, const float *blo, const float *bhi, size_t n,
                         double s, const float *lo, const float *hi, size_t D)
 {
 #if defined(__GNUC__) && defined(__x86_64__)
-    if (have_avx2()) return linf_step_avx2(v, g, blo, bhi, n, s, lo, hi, D);
+    if (l2d_cpu_simd() & L2D_SIMD_AVX2) return linf_step_avx2(v, g, blo, bhi, n, s, lo, hi, D);
 #endif
     return linf_step_scalar(v, g, blo, bhi, n, s, lo, hi, D);
 }

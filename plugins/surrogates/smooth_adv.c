@@ -297,16 +297,6 @@ __attribute__((target("avx2"))) static size_t inner_rows_avx2(const struct inner
     }
     return inner_rows(in, i, B, value, grad);
 }
-
-static int have_avx2(void)
-{
-    static int have = -1;
-    if (have < 0) {
-        __builtin_cpu_init();
-        have = __builtin_cpu_supports("avx2");
-    }
-    return have;
-}
 #endif
 
 static int inner_value_grad(void *self, const float *x, size_t B, double *value, float *grad,
@@ -321,7 +311,7 @@ static int inner_value_grad(void *self, const float *x, size_t B, double *value,
     if (rc) return rc;
     size_t bad;
 #if defined(__GNUC__) && defined(__x86_64__)
-    if (have_avx2() && in->A <= SARD_MAX_AGENTS)
+    if ((l2d_cpu_simd() & L2D_SIMD_AVX2) && in->A <= SARD_MAX_AGENTS)
         bad = inner_rows_avx2(in, B, value, grad != NULL);
     else
 #endif

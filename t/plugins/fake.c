@@ -33,7 +33,8 @@ static int loss(void *st, const double *r, const double *c, size_t B, size_t A, 
 
 static void destroy(void *st) { (void)st; }
 
-static const struct l2d_surrogate_ops ops = {sizeof(struct l2d_surrogate_ops), create, loss, NULL, NULL, destroy};
+static const struct l2d_surrogate_ops ops = {
+    .struct_size = sizeof(struct l2d_surrogate_ops), .create = create, .loss = loss, .destroy = destroy};
 
 #ifndef FAKE_DEFAULT
 #define FAKE_DEFAULT "1"

@@ -71,9 +71,9 @@ int l2d_model_step(struct l2d_model *m, double lr, struct l2d_error *err);
 int l2d_model_snapshot(struct l2d_model *m, struct l2d_error *err);
 int l2d_model_restore(struct l2d_model *m, struct l2d_error *err);
 
-/* Parameters and gradients to and from host memory (n_params floats, the
- * layout of engine.h's MLP: per layer W[out][in] row-major, then b). These
- * synchronise. */
+/* Parameters and gradients to and from host memory (n_params floats in the
+ * layout of plugin.h's struct l2d_mlp_view: per layer W[out][in] row-major,
+ * then b). These synchronise. */
 int l2d_model_get_params_host(struct l2d_model *m, float *host, struct l2d_error *err);
 int l2d_model_set_params_host(struct l2d_model *m, const float *host, struct l2d_error *err);
 int l2d_model_get_grads_host(struct l2d_model *m, float *host, struct l2d_error *err);
