@@ -256,7 +256,7 @@ int main(int argc, char **argv)
         goto fail;
 
     struct l2d_attack_handle atk = {aops, ast};
-    struct l2d_surrogate_inst sur = {sops, sst, "smooth-adv", &atk, NULL, NULL};
+    struct l2d_surrogate_inst sur = {sops, sst, "smooth-adv", &atk, NULL, NULL, NULL, NULL};
     struct l2d_train_cfg cfg = {.epochs = o.epochs, .batch = o.batch, .lr = 0.01,
                                 .optimizer = L2D_OPT_ADAM, .weight_decay = 1e-4,
                                 .warmup = 0, .cosine = 0, .select_best = 0, .seed = o.seed};

@@ -84,6 +84,10 @@ static void on_event(void *self, const struct l2d_run_event *ev)
         end_line(v);
         fprintf(stderr, "[run %zu/%zu] %s: already done, skipped\n", ev->cell, ev->ntodo, ev->cell_id);
         break;
+    case L2D_EV_NOTICE:
+        end_line(v);
+        fprintf(stderr, "l2d run: note: %s\n", ev->message);
+        break;
     case L2D_EV_CELL_FAIL:
         end_line(v);
         fprintf(stderr, "[run %zu/%zu] %s: FAILED: %s\n", ev->cell, ev->ntodo, ev->cell_id, ev->message);

@@ -14,7 +14,8 @@ if HAVE_CUDA
 framework_libl2d_la_SOURCES += framework/cuda/selftest.cu \
 	framework/cuda/linear_kernels.cu framework/cuda/optim_kernels.cu \
 	framework/cuda/model_cuda.c framework/cuda/train_kernels.cu framework/cuda/train_cuda.c \
-	framework/cuda/objective_kernels.cu framework/cuda/objectives_cuda.c
+	framework/cuda/objective_kernels.cu framework/cuda/objectives_cuda.c \
+	framework/cuda/eval_cuda.c
 framework_libl2d_la_CFLAGS += $(CUDA_CFLAGS)
 framework_libl2d_la_LIBADD += $(CUDA_LIBS)
 endif
@@ -22,7 +23,7 @@ EXTRA_DIST += framework/cuda/selftest.cu framework/cuda/linear_kernels.cu \
 	framework/cuda/optim_kernels.cu framework/cuda/train_kernels.cu \
 	framework/cuda/objective_kernels.cu
 noinst_HEADERS += framework/cuda/kernels.h framework/cuda/cuda_check.h framework/cuda/model_cuda.h \
-	framework/cuda/train_cuda.h framework/cuda/objectives_cuda.h
+	framework/cuda/train_cuda.h framework/cuda/objectives_cuda.h framework/cuda/eval_cuda.h
 
 check_PROGRAMS += t/test_device t/test_cuda_device
 t_test_device_SOURCES = t/test_device.c

@@ -53,6 +53,8 @@ struct cuda_model {
     float **act;
     float *dbuf[2];
     cudaError_t sticky;           /* a failure in a call that returns void */
+    float *io_x, *io_y;           /* forward_host's staging, io_cap rows */
+    size_t io_cap;
 };
 
 static struct cuda_model *impl(struct l2d_model *m) { return m->impl; }
@@ -104,6 +106,8 @@ static void cuda_destroy(struct l2d_model *m)
     cudaFree(c->snap);
     cudaFree(c->om);
     cudaFree(c->ov);
+    cudaFree(c->io_x);
+    cudaFree(c->io_y);
     if (c->stream) cudaStreamDestroy(c->stream);
     free(c->layers);
     free(c);
@@ -402,6 +406,35 @@ static int cuda_get_grads_host(struct l2d_model *m, float *host, struct l2d_erro
 static float *cuda_params(struct l2d_model *m) { return impl(m)->params; }
 static float *cuda_grads(struct l2d_model *m) { return impl(m)->grads; }
 
+/* Evaluation on host splits: upload a chunk, forward, download. Buffers
+ * grow with B and are kept for the next chunk. */
+static int cuda_forward_host(struct l2d_model *m, const float *x, size_t B, float *y,
+                             struct l2d_error *err)
+{
+    struct cuda_model *c = impl(m);
+    if (!x || !y) return l2d_seterr(err, L2D_EINVAL, "cuda model forward: NULL argument");
+    if (B == 0) return 0;
+    int rc = use_dev(c, err);
+    if (rc) return rc;
+    if (B > c->io_cap) {
+        cudaFree(c->io_x);
+        cudaFree(c->io_y);
+        c->io_x = c->io_y = NULL;
+        c->io_cap = 0;
+        L2D_CK(c->dev, "forward (host arrays)", cudaMalloc((void **)&c->io_x, B * m->in * sizeof(float)));
+        L2D_CK(c->dev, "forward (host arrays)", cudaMalloc((void **)&c->io_y, B * m->out * sizeof(float)));
+        c->io_cap = B;
+    }
+    L2D_CK(c->dev, "forward (host arrays)",
+           cudaMemcpyAsync(c->io_x, x, B * m->in * sizeof(float), cudaMemcpyHostToDevice, c->stream));
+    if ((rc = cuda_forward(m, c->io_x, B, c->io_y, err))) return rc;
+    L2D_CK(c->dev, "forward (host arrays)",
+           cudaMemcpyAsync(y, c->io_y, B * m->out * sizeof(float), cudaMemcpyDeviceToHost, c->stream));
+    L2D_CK(c->dev, "forward (host arrays)", cudaStreamSynchronize(c->stream));
+out:
+    return rc;
+}
+
 const struct l2d_model_backend l2d_model_backend_cuda = {
     .name = "cuda",
     .create = cuda_create,
@@ -418,4 +451,5 @@ const struct l2d_model_backend l2d_model_backend_cuda = {
     .get_grads_host = cuda_get_grads_host,
     .params = cuda_params,
     .grads = cuda_grads,
+    .forward_host = cuda_forward_host,
 };
