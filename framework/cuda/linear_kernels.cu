@@ -77,7 +77,48 @@ __global__ static void gemm_tile(int M, int N, int K, const float *__restrict__ 
     }
 }
 
-// gb[n] += sum over rows r = 0..B-1 of dy[r][n], in double, in row order.
+// The parameter gradient sums over the batch's rows (thousands; A times more
+// in SARD's outer pass) into few outputs (a small layer's N x K): one thread
+// per output walking every row serially left the GPU idle. So the rows are
+// cut into fixed chunks of ROWS_PER_CHUNK: stage 1 gives each (chunk,
+// output) its own thread and partial sum in double, stage 2 adds a
+// column's partials in chunk order. Both orders are fixed, so the result
+// repeats bit for bit. Outputs column n = N*K of gW then the N of gb.
+#define ROWS_PER_CHUNK 64
+#define SPLIT_MAX_OUT 65536 // beyond: enough outputs to fill the GPU with the tiled kernel
+
+__global__ static void grad_partial(int B, int N, int K, const float *__restrict__ dy,
+                                    const float *__restrict__ x, double *part)
+{
+    const int NK = N * K, W = NK + N;
+    const int e = blockIdx.x * blockDim.x + threadIdx.x;
+    if (e >= W) return;
+    const int r0 = blockIdx.y * ROWS_PER_CHUNK, r1 = min(B, r0 + ROWS_PER_CHUNK);
+    double s = 0.0;
+    if (e < NK) {
+        const int n = e / K, k = e - n * K;
+        for (int r = r0; r < r1; r++) s += (double)dy[(long)r * N + n] * (double)x[(long)r * K + k];
+    } else {
+        const int n = e - NK;
+        for (int r = r0; r < r1; r++) s += (double)dy[(long)r * N + n];
+    }
+    part[(long)blockIdx.y * W + e] = s;
+}
+
+__global__ static void grad_reduce(int chunks, int N, int K, const double *part, float *gW,
+                                   float *gb)
+{
+    const int NK = N * K, W = NK + N;
+    const int e = blockIdx.x * blockDim.x + threadIdx.x;
+    if (e >= W) return;
+    double s = 0.0;
+    for (int c = 0; c < chunks; c++) s += part[(long)c * W + e];
+    float *g = e < NK ? gW + e : gb + (e - NK);
+    *g = (float)((double)*g + s);
+}
+
+// gb[n] += sum over rows r = 0..B-1 of dy[r][n], in double, in row order
+// (the tiled path, for layers with many outputs).
 __global__ static void colsum_add(int B, int N, const float *__restrict__ dy, float *gb)
 {
     int n = blockIdx.x * blockDim.x + threadIdx.x;
@@ -115,6 +156,25 @@ extern "C" cudaError_t l2d_cuda_linear_backward_params(const float *dy, const fl
                                                        size_t N, cudaStream_t stream)
 {
     if (B == 0 || N == 0) return cudaSuccess;
+    const size_t W = N * K + N;
+    if (W <= SPLIT_MAX_OUT && B > ROWS_PER_CHUNK) {
+        // split over row chunks; the partials come from the stream-ordered
+        // pool, so this also works inside a CUDA graph capture
+        const unsigned chunks = (unsigned)((B + ROWS_PER_CHUNK - 1) / ROWS_PER_CHUNK);
+        double *part = NULL;
+        cudaError_t e = cudaMallocAsync((void **)&part, (size_t)chunks * W * sizeof(double), stream);
+        if (e != cudaSuccess) return e;
+        dim3 g1((unsigned)((W + 127) / 128), chunks);
+        grad_partial<<<g1, 128, 0, stream>>>((int)B, (int)N, (int)K, dy, x, part);
+        e = launched();
+        if (e == cudaSuccess) {
+            grad_reduce<<<(unsigned)((W + 127) / 128), 128, 0, stream>>>((int)chunks, (int)N,
+                                                                         (int)K, part, gW, gb);
+            e = launched();
+        }
+        cudaError_t f = cudaFreeAsync(part, stream);
+        return e != cudaSuccess ? e : f;
+    }
     dim3 blk(TILE, TILE);
     // gW[N][K]: A(m = n, k = r) = dy[r][n]; B(k = r, n = kk) = x[r][kk]
     if (K > 0)

@@ -9,6 +9,8 @@ mkdir -p "$logs"
 # the bundle's libraries first; CUDA's from the machine
 LD_LIBRARY_PATH=$here/lib:/usr/local/cuda/lib64:/usr/lib/x86_64-linux-gnu${LD_LIBRARY_PATH:+:$LD_LIBRARY_PATH}
 L2D_PLUGIN_PATH=$here/plugins
+L2D_TEST_PLUGIN_DIR=$here/plugins
+export L2D_TEST_PLUGIN_DIR
 export LD_LIBRARY_PATH L2D_PLUGIN_PATH
 nvidia-smi --query-gpu=name,driver_version --format=csv,noheader 2>/dev/null | sed 's/^/# GPU: /'
 pass=0 fail=0 skip=0 bad=0
