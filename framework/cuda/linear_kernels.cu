@@ -80,20 +80,21 @@ __global__ static void gemm_tile(int M, int N, int K, const float *__restrict__ 
 // The parameter gradient sums over the batch's rows (thousands; A times more
 // in SARD's outer pass) into few outputs (a small layer's N x K): one thread
 // per output walking every row serially left the GPU idle. So the rows are
-// cut into fixed chunks of ROWS_PER_CHUNK: stage 1 gives each (chunk,
+// cut into at most MAX_CHUNKS fixed chunks: stage 1 gives each (chunk,
 // output) its own thread and partial sum in double, stage 2 adds a
 // column's partials in chunk order. Both orders are fixed, so the result
 // repeats bit for bit. Outputs column n = N*K of gW then the N of gb.
-#define ROWS_PER_CHUNK 64
+#define MIN_ROWS_PER_CHUNK 64
+#define MAX_CHUNKS 128 // stage 2 adds at most this many partials per output
 #define SPLIT_MAX_OUT 65536 // beyond: enough outputs to fill the GPU with the tiled kernel
 
-__global__ static void grad_partial(int B, int N, int K, const float *__restrict__ dy,
+__global__ static void grad_partial(int B, int N, int K, int rows, const float *__restrict__ dy,
                                     const float *__restrict__ x, double *part)
 {
     const int NK = N * K, W = NK + N;
     const int e = blockIdx.x * blockDim.x + threadIdx.x;
     if (e >= W) return;
-    const int r0 = blockIdx.y * ROWS_PER_CHUNK, r1 = min(B, r0 + ROWS_PER_CHUNK);
+    const int r0 = blockIdx.y * rows, r1 = min(B, r0 + rows);
     double s = 0.0;
     if (e < NK) {
         const int n = e / K, k = e - n * K;
@@ -157,15 +158,18 @@ extern "C" cudaError_t l2d_cuda_linear_backward_params(const float *dy, const fl
 {
     if (B == 0 || N == 0) return cudaSuccess;
     const size_t W = N * K + N;
-    if (W <= SPLIT_MAX_OUT && B > ROWS_PER_CHUNK) {
-        // split over row chunks; the partials come from the stream-ordered
-        // pool, so this also works inside a CUDA graph capture
-        const unsigned chunks = (unsigned)((B + ROWS_PER_CHUNK - 1) / ROWS_PER_CHUNK);
+    if (W <= SPLIT_MAX_OUT && B > MIN_ROWS_PER_CHUNK) {
+        // split over row chunks (a function of B alone: the same sums in
+        // the same order every time); the partials come from the
+        // stream-ordered pool, so this also works inside a graph capture
+        size_t rows = (B + MAX_CHUNKS - 1) / MAX_CHUNKS;
+        if (rows < MIN_ROWS_PER_CHUNK) rows = MIN_ROWS_PER_CHUNK;
+        const unsigned chunks = (unsigned)((B + rows - 1) / rows);
         double *part = NULL;
         cudaError_t e = cudaMallocAsync((void **)&part, (size_t)chunks * W * sizeof(double), stream);
         if (e != cudaSuccess) return e;
         dim3 g1((unsigned)((W + 127) / 128), chunks);
-        grad_partial<<<g1, 128, 0, stream>>>((int)B, (int)N, (int)K, dy, x, part);
+        grad_partial<<<g1, 128, 0, stream>>>((int)B, (int)N, (int)K, (int)rows, dy, x, part);
         e = launched();
         if (e == cudaSuccess) {
             grad_reduce<<<(unsigned)((W + 127) / 128), 128, 0, stream>>>((int)chunks, (int)N,

@@ -611,6 +611,7 @@ int l2d_cuda_train_rejector_log(const struct l2d_train_cfg *cfg, struct l2d_mode
     cudaGraph_t graph = NULL;
     cudaGraphExec_t exec = NULL;
     int use_graph = r->path == PATH_DEV_LOSS, best = -1;
+    uint64_t graph_passes = 0; /* passes of one replay: those counted while capturing */
     double best_rank = 0;
     int64_t step = 0;
     struct l2d_error e2 = {0, ""};
@@ -629,6 +630,13 @@ int l2d_cuda_train_rejector_log(const struct l2d_train_cfg *cfg, struct l2d_mode
     struct l2d_mlp_view view = {rej->n_layers, rej->dims, rej->be->params(rej), rej->be->grads(rej)};
     struct l2d_model_ctx dctx = {r, r->dim, r->A, dctx_forward, dctx_backward, r->lo, r->hi,
                                  dev, rej->stream, &view, dctx_add_passes};
+    /* a device train_batch is captured only when the plugin says it keeps
+     * its per-batch state on the device (a replay would freeze host seeds) */
+    if (r->path == PATH_DEV_BATCH &&
+        L2D_OPS_HAS(sur->ops, struct l2d_surrogate_ops, device_replayable) &&
+        sur->ops->device_replayable &&
+        sur->ops->device_replayable(sur->state, &dctx, sur->attack) == 1)
+        use_graph = 1;
     struct l2d_rng rng;
     l2d_rng_seed(&rng, l2d_seed_mix(cfg->seed, "train.shuffle"));
 
@@ -658,6 +666,7 @@ int l2d_cuda_train_rejector_log(const struct l2d_train_cfg *cfg, struct l2d_mode
             L2D_CK(dev, "capture", cudaStreamBeginCapture(r->s, cudaStreamCaptureModeThreadLocal));
             uint64_t passes0 = r->passes;
             rc = run_epoch_batches(r, &dctx, 0, e, &kfail, &e2);
+            graph_passes = r->passes - passes0;
             r->passes = passes0; /* counted when the graph runs */
             cudaError_t ce = cudaStreamEndCapture(r->s, &graph);
             if (!rc && ce == cudaSuccess) ce = cudaGraphInstantiate(&exec, graph, 0);
@@ -678,7 +687,7 @@ int l2d_cuda_train_rejector_log(const struct l2d_train_cfg *cfg, struct l2d_mode
         }
         if (exec) {
             L2D_CK(dev, "epoch graph", cudaGraphLaunch(exec, r->s));
-            r->passes += r->n;
+            r->passes += graph_passes;
         } else {
             rc = run_epoch_batches(r, &dctx, 1, e, &kfail, &e2);
             if (rc) {

@@ -30,20 +30,29 @@ extern "C" cudaError_t l2d_cuda_gather(const float *X, const double *C, const ui
     return cudaGetLastError();
 }
 
-#define FLAG_THREADS 256
+#define FLAG_THREADS 1024
 
+// One block, so the first bad index is found without atomics: each thread
+// keeps the lowest bad index among its elements (no early exit, so its
+// independent loads can be in flight together), then a fixed tree takes
+// the minimum. 1024 threads: a batch's scores (tens of thousands of
+// values) take a few loads per thread, not a hundred dependent ones.
 __global__ static void flag_rows(const void *v, int dbl, long n, long width, int code, int batch,
                                  int *st)
 {
     __shared__ long first[FLAG_THREADS];
     if (st[0] != 0) return; // an earlier failure is the one reported
     long mine = n;
-    for (long i = threadIdx.x; i < n; i += blockDim.x) {
-        double x = dbl ? ((const double *)v)[i] : (double)((const float *)v)[i];
-        if (!isfinite(x)) {
-            mine = i;
-            break;
-        }
+    if (dbl) {
+        const double *d = (const double *)v;
+#pragma unroll 4
+        for (long i = threadIdx.x; i < n; i += blockDim.x)
+            if (!isfinite(d[i]) && i < mine) mine = i;
+    } else {
+        const float *f = (const float *)v;
+#pragma unroll 4
+        for (long i = threadIdx.x; i < n; i += blockDim.x)
+            if (!isfinite(f[i]) && i < mine) mine = i;
     }
     first[threadIdx.x] = mine;
     __syncthreads();

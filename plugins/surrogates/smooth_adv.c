@@ -413,6 +413,14 @@ static int sard_train_batch_device(void *state, const struct l2d_model_ctx *mode
     if (!rc && B) s->batches++;
     return rc;
 }
+
+static int sard_device_replayable(void *state, const struct l2d_model_ctx *model,
+                                  const struct l2d_attack_handle *attack)
+{
+    struct sard *s = state;
+    const struct l2d_sard_params p = {s->u, s->rho, s->adv_weight, s->seed, s->batches};
+    return l2d_sard_device_replayable(&p, model, attack);
+}
 #endif
 
 static const struct l2d_surrogate_ops sard_ops = {
@@ -424,6 +432,7 @@ static const struct l2d_surrogate_ops sard_ops = {
     .destroy = sard_destroy,
 #ifdef L2D_PLUGIN_CUDA
     .train_batch_device = sard_train_batch_device,
+    .device_replayable = sard_device_replayable,
 #endif
 };
 

@@ -505,6 +505,24 @@ static int fused_shape(const struct l2d_mlp_view *mv, size_t D, size_t A, RtShap
 
 /* ---- the step ------------------------------------------------------------------ */
 
+extern "C" int l2d_sard_device_replayable(const struct l2d_sard_params *p,
+                                          const struct l2d_model_ctx *model,
+                                          const struct l2d_attack_handle *attack)
+{
+    if (!model || model->device < 0) return 0;
+    const size_t A = model->n_agents, D = model->dim;
+    if (!(p->adv_weight > 0.0 && A >= 2)) return 1;
+    if (!attack || !attack->ops) return 0;
+    const struct l2d_attack_ops *ao = attack->ops;
+    struct l2d_pgd_spec sp;
+    memset(&sp, 0, sizeof sp);
+    RtShape rs;
+    size_t n_params = 0;
+    return L2D_OPS_HAS(ao, struct l2d_attack_ops, describe) && ao->describe &&
+           ao->describe(attack->state, &sp) == 0 && sp.steps >= 1 && sp.eps >= 0 &&
+           fused_shape(model->mlp, D, A, &rs, &n_params);
+}
+
 extern "C" int l2d_sard_train_batch_device(void **dev, const struct l2d_sard_params *p,
                                            const struct l2d_model_ctx *model,
                                            const struct l2d_attack_handle *attack,

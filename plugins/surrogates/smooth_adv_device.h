@@ -25,6 +25,11 @@ int l2d_sard_train_batch_device(void **dev, const struct l2d_sard_params *p,
                                 const double *costs, size_t B, double *loss, void *stream,
                                 struct l2d_error *err);
 void l2d_sard_device_free(void *dev);
+/* Whether the step above runs without host state for this model and attack:
+ * the fused path (its random starts count batches on the device) or no
+ * smoothness term; the generic path passes host seeds to the attack. */
+int l2d_sard_device_replayable(const struct l2d_sard_params *p, const struct l2d_model_ctx *model,
+                               const struct l2d_attack_handle *attack);
 
 #ifdef __cplusplus
 }
