@@ -26,11 +26,17 @@ cudaError_t l2d_cuda_linear_forward(const float *x, const float *W, const float 
                                     size_t B, size_t K, size_t N, int relu, cudaStream_t stream);
 
 /* Parameter gradient of a linear layer, added to what is there:
- * gW[N][K] += dy[B][N]^T x[B][K] and gb[N] += sum_r dy[r][N], each sum over
- * the rows r = 0..B-1 in order, in double, rounded once into the float. */
+ * gW[N][K] += dy[B][N]^T x[B][K] and gb[N] += sum_r dy[r][N], each sum in
+ * double in a fixed order that depends on B alone (small layers: over
+ * fixed row chunks, partials added in chunk order), rounded once into the
+ * float. scratch (device, scratch_n doubles; may be NULL) holds the chunk
+ * partials when it is large enough (l2d_cuda_grad_scratch_doubles), else
+ * they come from the stream-ordered pool. */
 cudaError_t l2d_cuda_linear_backward_params(const float *dy, const float *x, float *gW,
                                             float *gb, size_t B, size_t K, size_t N,
+                                            double *scratch, size_t scratch_n,
                                             cudaStream_t stream);
+size_t l2d_cuda_grad_scratch_doubles(size_t B, size_t K, size_t N);
 
 /* dx[B][K] = dy[B][N] W[N][K]; with mask != NULL (the layer's input after
  * ReLU), dx = 0 where !(mask > 0): the ReLU of the layer below. */
@@ -89,6 +95,15 @@ cudaError_t l2d_cuda_flag_any(const float *v, size_t n, int code, int batch, int
  * order, in double. */
 cudaError_t l2d_cuda_batch_sums(const double *loss, const float *s, const double *c, size_t B,
                                 size_t A, double *acc, cudaStream_t stream);
+
+/* A batch's checks and sums in one launch: when st[0] is still 0, the
+ * first non-finite value of s[B][A] (L2D_CUDA_FAIL_SCORE), else of loss[B]
+ * (_LOSS), else of g[B][A] (_GRAD; g may be NULL) sets st = {code, batch,
+ * row}, as l2d_cuda_flag_rows would in that order; then the sums of
+ * l2d_cuda_batch_sums. */
+cudaError_t l2d_cuda_batch_check_sums(const float *s, const double *loss, const float *g,
+                                      const double *c, size_t B, size_t A, int batch, int *st,
+                                      double *acc, cudaStream_t stream);
 
 /* Float scores to double (for a host surrogate) and back for gradients:
  * gf[i] = (float)(gd[i] * scale). */

@@ -152,21 +152,43 @@ extern "C" cudaError_t l2d_cuda_linear_forward(const float *x, const float *W, c
     return launched();
 }
 
+static size_t grad_rows_per_chunk(size_t B)
+{
+    size_t rows = (B + MAX_CHUNKS - 1) / MAX_CHUNKS;
+    return rows < MIN_ROWS_PER_CHUNK ? MIN_ROWS_PER_CHUNK : rows;
+}
+
+static int grad_split(size_t B, size_t K, size_t N)
+{
+    return N * K + N <= SPLIT_MAX_OUT && B > MIN_ROWS_PER_CHUNK;
+}
+
+extern "C" size_t l2d_cuda_grad_scratch_doubles(size_t B, size_t K, size_t N)
+{
+    if (!grad_split(B, K, N)) return 0;
+    const size_t rows = grad_rows_per_chunk(B);
+    return ((B + rows - 1) / rows) * (N * K + N);
+}
+
 extern "C" cudaError_t l2d_cuda_linear_backward_params(const float *dy, const float *x,
                                                        float *gW, float *gb, size_t B, size_t K,
-                                                       size_t N, cudaStream_t stream)
+                                                       size_t N, double *scratch,
+                                                       size_t scratch_n, cudaStream_t stream)
 {
     if (B == 0 || N == 0) return cudaSuccess;
     const size_t W = N * K + N;
-    if (W <= SPLIT_MAX_OUT && B > MIN_ROWS_PER_CHUNK) {
+    if (grad_split(B, K, N)) {
         // split over row chunks (a function of B alone: the same sums in
-        // the same order every time); the partials come from the
-        // stream-ordered pool, so this also works inside a graph capture
-        size_t rows = (B + MAX_CHUNKS - 1) / MAX_CHUNKS;
-        if (rows < MIN_ROWS_PER_CHUNK) rows = MIN_ROWS_PER_CHUNK;
+        // the same order every time); the partials go to the caller's
+        // scratch, else to the stream-ordered pool (which also works
+        // inside a graph capture, as a memory node)
+        const size_t rows = grad_rows_per_chunk(B);
         const unsigned chunks = (unsigned)((B + rows - 1) / rows);
-        double *part = NULL;
-        cudaError_t e = cudaMallocAsync((void **)&part, (size_t)chunks * W * sizeof(double), stream);
+        const size_t need = (size_t)chunks * W;
+        double *part = scratch;
+        cudaError_t e = cudaSuccess;
+        const int own = !scratch || scratch_n < need;
+        if (own) e = cudaMallocAsync((void **)&part, need * sizeof(double), stream);
         if (e != cudaSuccess) return e;
         dim3 g1((unsigned)((W + 127) / 128), chunks);
         grad_partial<<<g1, 128, 0, stream>>>((int)B, (int)N, (int)K, (int)rows, dy, x, part);
@@ -176,7 +198,7 @@ extern "C" cudaError_t l2d_cuda_linear_backward_params(const float *dy, const fl
                                                                          (int)K, part, gW, gb);
             e = launched();
         }
-        cudaError_t f = cudaFreeAsync(part, stream);
+        cudaError_t f = own ? cudaFreeAsync(part, stream) : cudaSuccess;
         return e != cudaSuccess ? e : f;
     }
     dim3 blk(TILE, TILE);

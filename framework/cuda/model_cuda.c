@@ -53,6 +53,8 @@ struct cuda_model {
     float **act;
     float *dbuf[2];
     cudaError_t sticky;           /* a failure in a call that returns void */
+    double *gscratch;             /* parameter-gradient partials, gscratch_n doubles */
+    size_t gscratch_n;
     float *io_x, *io_y;           /* forward_host's staging, io_cap rows */
     size_t io_cap;
 };
@@ -90,6 +92,9 @@ static void free_acts(struct cuda_model *c)
     cudaFree(c->dbuf[0]);
     cudaFree(c->dbuf[1]);
     c->dbuf[0] = c->dbuf[1] = NULL;
+    cudaFree(c->gscratch);
+    c->gscratch = NULL;
+    c->gscratch_n = 0;
     c->cap = 0;
 }
 
@@ -186,6 +191,15 @@ static int grow(struct cuda_model *c, size_t B, struct l2d_error *err)
     for (int i = 0; i < 2; i++)
         L2D_CK(c->dev, "gradient buffers",
                cudaMalloc((void **)&c->dbuf[i], B * c->max_dim * sizeof(float)));
+    /* the parameter gradient's chunk partials: kept, so that a captured
+     * backward has no memory nodes */
+    size_t need = 0;
+    for (size_t l = 0; l < c->n_layers; l++) {
+        size_t n = l2d_cuda_grad_scratch_doubles(B, c->layers[l].in, c->layers[l].out);
+        if (n > need) need = n;
+    }
+    if (need) L2D_CK(c->dev, "gradient scratch", cudaMalloc((void **)&c->gscratch, need * sizeof(double)));
+    c->gscratch_n = need;
     c->cap = B;
 out:
     if (rc) free_acts(c);
@@ -238,7 +252,7 @@ static int cuda_backward(struct l2d_model *m, const float *dy, size_t B, float *
             L2D_CK(c->dev, "backward (parameters)",
                    l2d_cuda_linear_backward_params(delta, c->act[l], c->grads + L->w_off,
                                                    c->grads + L->b_off, B, L->in, L->out,
-                                                   c->stream));
+                                                   c->gscratch, c->gscratch_n, c->stream));
         if (l == 0 && !dx) break;
         float *dst = l == 0 ? dx : c->dbuf[which];
         /* below layer 0 there is no ReLU: the input gradient is unmasked */

@@ -275,9 +275,10 @@ static int alloc_run(struct run *r, const struct l2d_data *train, const double *
     DMALLOC(r->sched, r->nb * sizeof(struct l2d_cuda_step_scalars));
     DMALLOC(r->st, 3 * sizeof(int));
     DMALLOC(r->stv, 3 * sizeof(int));
-    L2D_CK(dev, "pinned buffers", cudaMallocHost((void **)&r->h_perm, n * sizeof(uint32_t)));
+    /* two of each: the next epoch's are drawn while the device runs this one */
+    L2D_CK(dev, "pinned buffers", cudaMallocHost((void **)&r->h_perm, 2 * n * sizeof(uint32_t)));
     L2D_CK(dev, "pinned buffers",
-           cudaMallocHost((void **)&r->h_sched, r->nb * sizeof(struct l2d_cuda_step_scalars)));
+           cudaMallocHost((void **)&r->h_sched, 2 * r->nb * sizeof(struct l2d_cuda_step_scalars)));
     L2D_CK(dev, "pinned buffers", cudaMallocHost((void **)&r->h_acc, 5 * sizeof(double)));
     L2D_CK(dev, "pinned buffers", cudaMallocHost((void **)&r->h_st, 6 * sizeof(int)));
     r->idx = malloc(n * sizeof *r->idx);
@@ -331,23 +332,28 @@ static int run_batch(struct run *r, const struct l2d_model_ctx *dctx, size_t k, 
     size_t bad;
     L2D_CK(dev, "gather", l2d_cuda_gather(r->X, r->C, r->perm, i0, B, dim, A, r->xb, r->cb, r->s));
     if ((rc = m->be->forward(m, r->xb, B, r->sf, err))) goto out;
-    L2D_CK(dev, "check", l2d_cuda_flag_rows(r->sf, 0, B * A, A, L2D_CUDA_FAIL_SCORE, kb, r->st, r->s));
+    /* the device paths check scores, loss and gradient with the batch's
+     * sums in one launch after the step's work (same status, same order of
+     * precedence); the host paths need the scores' check before copying */
+    if (r->path != PATH_DEV_LOSS && r->path != PATH_DEV_BATCH)
+        L2D_CK(dev, "check", l2d_cuda_flag_rows(r->sf, 0, B * A, A, L2D_CUDA_FAIL_SCORE, kb, r->st, r->s));
     m->be->zero_grad(m);
     switch (r->path) {
     case PATH_DEV_LOSS:
         if ((rc = sur->ops->loss_device(sur->state, r->sf, r->cb, B, A, 1.0 / (double)B, r->lossb,
                                         r->gf, r->s, err)))
             goto out;
-        L2D_CK(dev, "check", l2d_cuda_flag_rows(r->lossb, 1, B, 1, L2D_CUDA_FAIL_LOSS, kb, r->st, r->s));
-        L2D_CK(dev, "check", l2d_cuda_flag_rows(r->gf, 0, B * A, A, L2D_CUDA_FAIL_GRAD, kb, r->st, r->s));
         r->passes += B;
         if ((rc = m->be->backward(m, r->gf, B, NULL, 1, err))) goto out;
+        L2D_CK(dev, "check", l2d_cuda_batch_check_sums(r->sf, r->lossb, r->gf, r->cb, B, A, kb,
+                                                       r->st, r->acc, r->s));
         break;
     case PATH_DEV_BATCH:
         if ((rc = sur->ops->train_batch_device(sur->state, dctx, sur->attack, r->xb, r->cb, B,
                                                r->lossb, r->s, err)))
             goto out;
-        L2D_CK(dev, "check", l2d_cuda_flag_rows(r->lossb, 1, B, 1, L2D_CUDA_FAIL_LOSS, kb, r->st, r->s));
+        L2D_CK(dev, "check", l2d_cuda_batch_check_sums(r->sf, r->lossb, NULL, r->cb, B, A, kb,
+                                                       r->st, r->acc, r->s));
         break;
     case PATH_HOST_BATCH:
     case PATH_HOST_LOSS:
@@ -405,10 +411,31 @@ static int run_batch(struct run *r, const struct l2d_model_ctx *dctx, size_t k, 
     }
     L2D_CK(dev, "check", l2d_cuda_flag_any(m->be->grads(m), m->n_params, L2D_CUDA_FAIL_PARAM_GRAD,
                                            kb, r->st, r->s));
-    L2D_CK(dev, "sums", l2d_cuda_batch_sums(r->lossb, r->sf, r->cb, B, A, r->acc, r->s));
+    if (r->path != PATH_DEV_LOSS && r->path != PATH_DEV_BATCH)
+        L2D_CK(dev, "sums", l2d_cuda_batch_sums(r->lossb, r->sf, r->cb, B, A, r->acc, r->s));
     rc = l2d_cuda_model_step_dev(m, &r->sched[k], err);
 out:
     return rc;
+}
+
+/* train.c's permutation of an epoch (the same RNG stream, drawn in the same
+ * order) and the optimiser scalars of its steps, into pinned buffer `which`
+ * (0 or 1). The epoch's first step is number step + 1. */
+static int prep_epoch(struct run *r, struct l2d_model *rej, struct l2d_rng *rng,
+                      const struct l2d_train_cfg *cfg, int64_t step, int64_t total, int64_t warm,
+                      size_t which, struct l2d_error *err)
+{
+    uint32_t *perm = r->h_perm + which * r->n;
+    struct l2d_cuda_step_scalars *sched = r->h_sched + which * r->nb;
+    for (size_t i = 0; i < r->n; i++) r->idx[i] = i;
+    l2d_rng_shuffle(rng, r->idx, r->n);
+    for (size_t i = 0; i < r->n; i++) perm[i] = (uint32_t)r->idx[i];
+    for (size_t k = 0; k < r->nb; k++) {
+        double lr = l2d_lr_at(cfg->lr, step + (int64_t)k, total, warm, cfg->cosine);
+        int rc = l2d_cuda_model_step_scalars(rej, lr, step + (int64_t)k + 1, &sched[k], err);
+        if (rc) return rc;
+    }
+    return 0;
 }
 
 /* Every batch of one epoch, as queued calls (direct or under capture). On
@@ -646,17 +673,12 @@ int l2d_cuda_train_rejector_log(const struct l2d_train_cfg *cfg, struct l2d_mode
             rc = l2d_seterr(err, L2D_EINTERRUPTED, "training interrupted at epoch %d, batch 1", e + 1);
             break;
         }
-        /* train.c's permutation and learning rates, uploaded once */
-        for (size_t i = 0; i < r->n; i++) r->idx[i] = i;
-        l2d_rng_shuffle(&rng, r->idx, r->n);
-        for (size_t i = 0; i < r->n; i++) r->h_perm[i] = (uint32_t)r->idx[i];
-        for (size_t k = 0; k < r->nb; k++) {
-            double lr = l2d_lr_at(cfg->lr, step + (int64_t)k, total, warm, cfg->cosine);
-            if ((rc = l2d_cuda_model_step_scalars(rej, lr, step + (int64_t)k + 1, &r->h_sched[k], err)))
-                goto out;
-        }
-        UPLOAD(r->perm, r->h_perm, r->n * sizeof(uint32_t));
-        UPLOAD(r->sched, r->h_sched, r->nb * sizeof *r->h_sched);
+        /* train.c's permutation and learning rates, drawn during the last
+         * epoch (or before the first), uploaded once */
+        const size_t cur = (size_t)(e & 1);
+        if (e == 0 && (rc = prep_epoch(r, rej, &rng, cfg, step, total, warm, cur, err))) goto out;
+        UPLOAD(r->perm, r->h_perm + cur * r->n, r->n * sizeof(uint32_t));
+        UPLOAD(r->sched, r->h_sched + cur * r->nb, r->nb * sizeof *r->h_sched);
         L2D_CK(dev, "epoch sums", cudaMemsetAsync(r->acc, 0, 5 * sizeof(double), r->s));
 
         size_t kfail = 0;
@@ -699,6 +721,11 @@ int l2d_cuda_train_rejector_log(const struct l2d_train_cfg *cfg, struct l2d_mode
             }
         }
         step += (int64_t)r->nb;
+        /* the next epoch's permutation and rates, while the device works
+         * (this epoch's copies from the other buffer are queued before) */
+        if (e + 1 < cfg->epochs &&
+            (rc = prep_epoch(r, rej, &rng, cfg, step, total, warm, cur ^ 1, err)))
+            goto out;
         L2D_CK(dev, "check", l2d_cuda_flag_any(rej->be->params(rej), rej->n_params,
                                                L2D_CUDA_FAIL_PARAMS, -1, r->st, r->s));
         if (have_val && (rc = validate(r, &e2))) {

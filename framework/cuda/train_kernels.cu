@@ -148,6 +148,75 @@ extern "C" cudaError_t l2d_cuda_batch_sums(const double *loss, const float *s, c
     return cudaGetLastError();
 }
 
+// l2d_cuda_batch_check_sums: flag_rows for three arrays and batch_sums in
+// one block. The three first-bad indices and the two sums are reduced by
+// the same fixed trees as those kernels, so the status and the sums are
+// the same as theirs.
+__global__ static void batch_check_sums(const float *s, const double *loss, const float *g,
+                                        const double *c, long B, long A, int batch, int *st,
+                                        double *acc)
+{
+    __shared__ long fs[SUM_THREADS], fl[SUM_THREADS], fg[SUM_THREADS];
+    __shared__ double pl[SUM_THREADS], pr[SUM_THREADS];
+    const long n = B * A;
+    long ms = n, ml = B, mg = n;
+    double sl = 0.0, sr = 0.0;
+    for (long i = threadIdx.x; i < B; i += blockDim.x) {
+        const float *si = s + i * A;
+        long b = 0;
+        for (long k = 0; k < A; k++) {
+            if (!isfinite(si[k]) && i * A + k < ms) ms = i * A + k;
+            if (g && !isfinite(g[i * A + k]) && i * A + k < mg) mg = i * A + k;
+            if (k > 0 && si[k] > si[b]) b = k;
+        }
+        if (loss) {
+            if (!isfinite(loss[i]) && i < ml) ml = i;
+            sl += loss[i];
+        }
+        sr += c[i * A + b];
+    }
+    fs[threadIdx.x] = ms, fl[threadIdx.x] = ml, fg[threadIdx.x] = mg;
+    pl[threadIdx.x] = sl, pr[threadIdx.x] = sr;
+    __syncthreads();
+    for (int h = blockDim.x / 2; h > 0; h >>= 1) {
+        if ((int)threadIdx.x < h) {
+            const int o = threadIdx.x + h;
+            if (fs[o] < fs[threadIdx.x]) fs[threadIdx.x] = fs[o];
+            if (fl[o] < fl[threadIdx.x]) fl[threadIdx.x] = fl[o];
+            if (fg[o] < fg[threadIdx.x]) fg[threadIdx.x] = fg[o];
+            pl[threadIdx.x] += pl[o];
+            pr[threadIdx.x] += pr[o];
+        }
+        __syncthreads();
+    }
+    if (threadIdx.x != 0) return;
+    if (st[0] == 0) {
+        int code = 0;
+        long row = 0;
+        if (fs[0] < n) code = L2D_CUDA_FAIL_SCORE, row = fs[0] / A;
+        else if (loss && fl[0] < B) code = L2D_CUDA_FAIL_LOSS, row = fl[0];
+        else if (g && fg[0] < n) code = L2D_CUDA_FAIL_GRAD, row = fg[0] / A;
+        if (code) {
+            st[1] = batch;
+            st[2] = (int)row;
+            st[0] = code;
+        }
+    }
+    acc[0] += pl[0];
+    acc[1] += pr[0];
+}
+
+extern "C" cudaError_t l2d_cuda_batch_check_sums(const float *s, const double *loss,
+                                                 const float *g, const double *c, size_t B,
+                                                 size_t A, int batch, int *st, double *acc,
+                                                 cudaStream_t stream)
+{
+    if (B == 0) return cudaSuccess;
+    batch_check_sums<<<1, SUM_THREADS, 0, stream>>>(s, loss, g, c, (long)B, (long)A, batch, st,
+                                                    acc);
+    return cudaGetLastError();
+}
+
 __global__ static void scale_to_float(const double *gd, double scale, long n, float *gf)
 {
     long i = (long)blockIdx.x * blockDim.x + threadIdx.x;
