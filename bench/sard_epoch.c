@@ -121,6 +121,8 @@ static int cmp_double(const void *a, const void *b)
 struct cpu_marks {
     double *t;
     int n;
+    int dev;          /* CUDA device, or -1 */
+    size_t mem_peak;  /* device memory in use, the largest at an epoch's end */
 };
 
 static double cpu_now(void)
@@ -135,6 +137,9 @@ static void on_epoch(void *self, int epoch, int epochs, double train_loss, doubl
     struct cpu_marks *c = self;
     (void)epochs, (void)train_loss, (void)val_risk;
     if (epoch >= 1 && epoch <= c->n) c->t[epoch] = cpu_now();
+    size_t used;
+    if (c->dev >= 0 && l2d_cuda_mem_used(c->dev, &used, NULL) == 0 && used > c->mem_peak)
+        c->mem_peak = used;
 }
 
 static double median_of(double *v, size_t m)
@@ -234,7 +239,9 @@ int main(int argc, char **argv)
     l2d_rng_seed(&rng, l2d_seed_mix(o.seed, "bench.init"));
     const struct l2d_arch arch = {L2D_ARCH_MLP, D, A, (size_t)o.nh, o.hidden};
     int dev = -1;
+    size_t mem0 = 0; /* device memory in use before the run: the context, other processes */
     if ((rc = l2d_device_parse(o.device, &dev, &err))) goto fail;
+    if (dev >= 0 && (rc = l2d_cuda_mem_used(dev, &mem0, &err))) goto fail;
     if ((rc = l2d_model_create(&rej, &arch, dev, &rng, &err))) goto fail;
     if (o.dump && dump(o.dump, &o, rej, x, c, n)) goto out;
 
@@ -261,7 +268,7 @@ int main(int argc, char **argv)
                                 .optimizer = L2D_OPT_ADAM, .weight_decay = 1e-4,
                                 .warmup = 0, .cosine = 0, .select_best = 0, .seed = o.seed};
     struct l2d_train_result res;
-    struct cpu_marks marks = {cpu, o.epochs};
+    struct cpu_marks marks = {cpu, o.epochs, dev, mem0};
     cpu[0] = cpu_now();
     if ((rc = l2d_train_rejector(&cfg, rej, &sur, &(struct l2d_data){n, D, x, NULL, NULL, 0}, c,
                                  NULL, NULL, ep, &res, on_epoch, &marks, &err)))
@@ -294,6 +301,11 @@ int main(int argc, char **argv)
     printf(", batch %zu, pgd%d eps %g, adv_weight %g\n", o.batch, o.steps, o.eps, o.adv_weight);
     printf("threads = %d\n", o.threads);
     printf("device = %s\n", o.device);
+    /* the rise of the device's memory in use over its value before the run,
+     * sampled at the end of each epoch (buffers are kept through the run, so
+     * that is where it peaks); includes what cudaMalloc rounds up, unlike
+     * PyTorch's max_memory_allocated, which counts tensors' bytes */
+    if (dev >= 0) printf("peak_gpu_bytes = %zu\n", marks.mem_peak - mem0);
     printf("epochs_timed = %zu (of %d; the first is warm-up)\n", m, o.epochs);
     printf("epoch_seconds_median = %.6f\n", med);
     printf("epoch_seconds_min = %.6f\n", mn);
