@@ -1,12 +1,15 @@
 # framework/cuda: the CUDA backend, part of libl2d when configure finds the
 # toolkit. .cu files go through nvcc under libtool: libtool would add -fPIC
 # and -DPIC, which nvcc rejects, so the rule asks for non-PIC and hands
-# -fPIC to the host compiler itself.
+# -fPIC to the host compiler itself. Every .cu (libl2d's, the plugins',
+# the tests') sees the public headers and config.h only: framework's own
+# .cu files include their neighbours by relative name, so a plugin's device
+# code cannot reach the framework's internals, as its C code cannot.
 SUFFIXES = .cu
 .cu.lo:
 	$(AM_V_CC)$(LIBTOOL) $(AM_V_lt) --tag=CC --mode=compile $(NVCC) -prefer-non-pic \
 	  --compiler-options=-fPIC,-Wall $(CUDA_ARCH_FLAGS) -std=c++17 $(DEFS) $(DEFAULT_INCLUDES) \
-	  $(AM_CPPFLAGS) $(CUDA_CFLAGS) $(CPPFLAGS) $(NVCCFLAGS) -c -o $@ $<
+	  -I$(top_srcdir)/framework/include $(CUDA_CFLAGS) $(CPPFLAGS) $(NVCCFLAGS) -c -o $@ $<
 
 l2dinclude_HEADERS += framework/include/l2d/device.h
 framework_libl2d_la_SOURCES += framework/cuda/device.c

@@ -10,7 +10,7 @@
 
 #include <cuda_runtime.h>
 
-#include "cuda/kernels.h"
+#include "kernels.h"
 
 #define TILE 16
 

@@ -8,7 +8,7 @@
 #include <cuda_runtime.h>
 #include <math.h>
 
-#include "cuda/kernels.h"
+#include "kernels.h"
 
 __device__ static void fail(int *st, int code, int batch, long row)
 {

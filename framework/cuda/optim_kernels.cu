@@ -7,7 +7,7 @@
 
 #include <cuda_runtime.h>
 
-#include "cuda/kernels.h"
+#include "kernels.h"
 #include "l2d/engine.h"
 
 #define MUL __dmul_rn

@@ -7,7 +7,7 @@
 #include <cuda_runtime.h>
 #include <math.h>
 
-#include "cuda/kernels.h"
+#include "kernels.h"
 
 __global__ static void gather(const float *X, const double *C, const uint32_t *perm, long i0,
                               long B, long dim, long A, float *xb, double *cb)
