@@ -47,14 +47,7 @@ int l2d_cuda_rej_attack_host(const struct l2d_attack_handle *atk, struct l2d_mod
     L2D_CK(d, "attack", cudaMemcpyAsync(x_adv, dxa, B * D * sizeof *dxa, cudaMemcpyDeviceToHost, s));
     L2D_CK(d, "attack", cudaMemcpyAsync(st, dst, sizeof st, cudaMemcpyDeviceToHost, s));
     L2D_CK(d, "attack", cudaStreamSynchronize(s));
-    if (st[0] == L2D_CUDA_FAIL_SCORE)
-        rc = l2d_seterr(err, L2D_ENUMERIC, "attack objective: score or cost not finite (row %d)",
-                        st[2]);
-    else if (st[0])
-        rc = l2d_seterr(err, L2D_ENUMERIC,
-                        "attack objective: value is not finite (nu = %g, scores too far apart) "
-                        "(row %d)",
-                        nu, st[2]);
+    rc = l2d_cuda_objective_status(st, nu, err);
 out:
     if (s) cudaStreamSynchronize(s); /* nothing queued may outlive the buffers */
     cudaFree(dx);

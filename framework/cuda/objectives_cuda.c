@@ -113,16 +113,22 @@ static int host_value_grad(void *self, const float *x, size_t B, double *value, 
                cudaMemcpyAsync(st, o->st, sizeof st, cudaMemcpyDeviceToHost, s));
     L2D_CK(d, "attack objective (host path)", cudaStreamSynchronize(s));
     /* on this path the attack can be told at once, as the CPU objective does */
-    if (st[0] == L2D_CUDA_FAIL_SCORE)
-        rc = l2d_seterr(err, L2D_ENUMERIC, "attack objective: score or cost not finite (row %d)",
-                        st[2]);
-    else if (st[0])
-        rc = l2d_seterr(err, L2D_ENUMERIC,
-                        "attack objective: value is not finite (nu = %g, scores too far apart) "
-                        "(row %d)",
-                        o->nu, st[2]);
+    rc = l2d_cuda_objective_status(st, o->nu, err);
 out:
     return rc;
+}
+
+int l2d_cuda_objective_status(const int st[3], double nu, struct l2d_error *err)
+{
+    if (st[0] == L2D_CUDA_FAIL_SCORE)
+        return l2d_seterr(err, L2D_ENUMERIC, "attack objective: score or cost not finite (row %d)",
+                          st[2]);
+    if (st[0])
+        return l2d_seterr(err, L2D_ENUMERIC,
+                          "attack objective: value is not finite (nu = %g, scores too far apart) "
+                          "(row %d)",
+                          nu, st[2]);
+    return 0;
 }
 
 int l2d_cuda_rej_attack(const struct l2d_attack_handle *atk, struct l2d_model *m, const float *x,

@@ -33,6 +33,10 @@ int l2d_cuda_objective_init(struct l2d_cuda_objective *o, struct l2d_model *m, c
                             int *st, struct l2d_error *err);
 void l2d_cuda_objective_free(struct l2d_cuda_objective *o);
 
+/* The error (L2D_ENUMERIC, one line) for an objective's status word read
+ * back to the host, or 0 when it says nothing failed. */
+int l2d_cuda_objective_status(const int st[3], double nu, struct l2d_error *err);
+
 /* x_adv[B][dim] from x[B][dim] (device arrays) with attack atk against the
  * objective above: through perturb_device when the attack has it, else
  * through its host perturb on host copies (every objective call then
