@@ -8,7 +8,7 @@
 mk_tmp
 
 out=$("$L2D" --version); ok $? "--version exits 0"
-is "$(printf '%s\n' "$out" | wc -l | tr -d ' ')" 2 "--version: two lines"
+is "$(printf '%s\n' "$out" | wc -l | tr -d ' ')" 5 "--version: five lines (version, CUDA, commit, build, BLAS)"
 like "$(printf '%s\n' "$out" | head -n 1)" "^l2d [0-9]+\.[0-9]+\.[0-9]+ \(plugin ABI 2\.[0-9]+\)$" \
     "--version: first line as before"
 cuda_line=$(printf '%s\n' "$out" | sed -n 2p)

@@ -42,13 +42,13 @@ SQL
           INSERT INTO run_params VALUES (9, 'train.nu', '1', 1), (9, 'cost.beta_scale', '1', 1);
           INSERT INTO metrics VALUES (9, 'test', 'clean', 'risk', 0), (9, 'test', 'clean', 'alloc_0', 0);"
     # run 3's training curve; its kept epoch is 1
-    echo "INSERT INTO epochs VALUES (3, 0, 2.5, 0.5, 3, 0.625, 0.25), (3, 1, 1.5, 0.25, 2, 0.375, 0.25),
-          (3, 2, 1.25, 0.125, NULL, 0.5, 0.5);"
+    echo "INSERT INTO epochs VALUES (3, 0, 2.5, 0.5, 3, 0.625, 0.25, NULL), (3, 1, 1.5, 0.25, 2, 0.375, 0.25, NULL),
+          (3, 2, 1.25, 0.125, NULL, 0.5, 0.5, NULL);"
     # another experiment, created later, with one run
     echo "INSERT INTO runs (id, experiment_id, cell_id, params, method, seed, status)
           VALUES (10, 2, 'method=mt;seed=0', '', 'mt', 0, 'done');
           INSERT INTO metrics VALUES (10, 'test', 'clean', 'risk', 0.75);
-          INSERT INTO epochs VALUES (10, 0, 0.5, 0.25, 0.5, 0.125, 1);"
+          INSERT INTO epochs VALUES (10, 0, 0.5, 0.25, 0.5, 0.125, 1, NULL);"
 } > "$T_TMP/fixture.sql"
 sq < "$T_TMP/fixture.sql"
 ok $? "fixture database"

@@ -41,6 +41,9 @@ int main(int argc, char **argv)
     if (!strcmp(argv[1], "--version")) {
         printf("l2d %s (plugin ABI %d.%d)\n", l2d_version(), L2D_ABI_MAJOR, L2D_ABI_MINOR);
         l2d_cli_cuda_line(stdout);
+        printf("commit: %s\n", l2d_build_commit());
+        printf("build: %s\n", l2d_build_options());
+        printf("BLAS: %s\n", l2d_blas_config());
         return 0;
     }
     if (!strcmp(argv[1], "--help") || !strcmp(argv[1], "-h") || !strcmp(argv[1], "help")) {
