@@ -6,6 +6,7 @@
 . "$top_srcdir/t/lib.sh"
 . "$top_srcdir/t/e2e_lib.sh"
 mk_tmp
+plan 15
 
 out=$("$L2D" --version); ok $? "--version exits 0"
 is "$(printf '%s\n' "$out" | wc -l | tr -d ' ')" 5 "--version: five lines (version, CUDA, commit, build, BLAS)"
@@ -57,4 +58,4 @@ like "$(cat "$T_TMP/err")" "unknown option '--bogus'" "l2d devices --bogus: name
 like "$("$L2D" devices --help)" "^usage: l2d devices" "l2d devices --help"
 like "$("$L2D" --help)" "devices +list the CPU and the CUDA devices" "l2d --help lists devices"
 
-finish
+done_testing

@@ -9,6 +9,7 @@
 . "$top_srcdir/t/e2e_lib.sh"
 have_sql || skip_all "no sqlite3 shell"
 mk_tmp
+plan 20
 db=$T_TMP/v1.db
 "$SQLITE3" -batch "$db" <"$top_srcdir/t/data/migrate/results_v1.sql"
 ok $? "the version-1 fixture loads"
@@ -81,4 +82,4 @@ is "$(sql "$db" "SELECT group_concat(DISTINCT coalesce(devices, 'NULL')) FROM v_
 "$L2D" report "$db" >"$T_TMP/report" 2>"$T_TMP/err"
 ok $? "l2d report reads the upgraded database"
 like "$(cat "$T_TMP/report")" "quickstart" "and reports the quickstart"
-finish
+done_testing
