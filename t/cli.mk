@@ -62,5 +62,5 @@ t_test_params_LDADD = framework/libl2d.la
 
 TESTS += t/test_params t/loader.sh t/cli.sh t/devices.sh t/device_run.sh
 EXTRA_DIST += t/loader.sh t/cli.sh t/devices.sh t/device_run.sh
-TESTS += t/adv.sh
-EXTRA_DIST += t/adv.sh
+TESTS += t/adv.sh t/ci_skips.sh
+EXTRA_DIST += t/adv.sh t/ci_skips.sh .ci/check-skips .ci/allowed-skips
