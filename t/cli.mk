@@ -64,3 +64,10 @@ TESTS += t/test_params t/loader.sh t/cli.sh t/devices.sh t/device_run.sh
 EXTRA_DIST += t/loader.sh t/cli.sh t/devices.sh t/device_run.sh
 TESTS += t/adv.sh t/ci_skips.sh
 EXTRA_DIST += t/adv.sh t/ci_skips.sh .ci/check-skips .ci/allowed-skips
+
+# mutation testing (slow: a build and a full make check per mutation):
+# every mutation of t/mutations.txt must make the tests fail
+EXTRA_DIST += t/mutate.sh t/mutations.txt
+mutate: all
+	$(SHELL) $(srcdir)/t/mutate.sh $(srcdir)/t/mutations.txt
+.PHONY: mutate
