@@ -25,6 +25,14 @@ t_plugins_fake_default_la_SOURCES = t/plugins/fake.c
 t_plugins_fake_default_la_CPPFLAGS = $(AM_CPPFLAGS) -DFAKE_NAME='"fake-default"' -DFAKE_DEFAULT='"99"'
 t_plugins_fake_default_la_LDFLAGS = $(fake_flags)
 
+# surrogates with right gradients that are no deferral surrogates
+check_LTLIBRARIES += t/plugins/fake-wrongsign.la t/plugins/fake-infabove.la
+t_plugins_fake_wrongsign_la_SOURCES = t/plugins/fake.c
+t_plugins_fake_wrongsign_la_CPPFLAGS = $(AM_CPPFLAGS) -DFAKE_NAME='"fake-wrongsign"' -DFAKE_WRONG_SIGN
+t_plugins_fake_wrongsign_la_LDFLAGS = $(fake_flags)
+t_plugins_fake_infabove_la_SOURCES = t/plugins/fake.c
+t_plugins_fake_infabove_la_CPPFLAGS = $(AM_CPPFLAGS) -DFAKE_NAME='"fake-infabove"' -DFAKE_INF_ABOVE
+t_plugins_fake_infabove_la_LDFLAGS = $(fake_flags)
 # one per remaining refusal of the loader
 check_LTLIBRARIES += t/plugins/fake-minor.la t/plugins/fake-shortops.la t/plugins/fake-kind.la \
 	t/plugins/fake-noloss.la t/plugins/fake-twins.la

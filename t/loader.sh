@@ -3,7 +3,7 @@
 # plugin-check catches a wrong gradient.
 . "$top_srcdir/t/lib.sh"
 P=$top_builddir/t/plugins/.libs
-plan 29
+plan 45
 
 out=$("$L2D" plugin-check "$P/fake-good.so" 2>&1); rc=$?
 ok $rc "a good surrogate passes plugin-check"
@@ -30,6 +30,36 @@ like "$out" "fake-dup.so.*'scale' is declared twice" "a schema declaring a key t
 
 out=$("$L2D" plugin-check "$P/fake-default.so" 2>&1); rc=$?
 like "$out" "fake-default.so.*invalid default.*out of range" "a default outside its range is refused ($rc)"
+
+# right gradients, wrong surrogates: plugin-check says what is wrong
+out=$("$L2D" plugin-check "$P/fake-wrongsign.so" 2>&1); rc=$?
+[ $rc -eq 1 ]; ok $? "a surrogate minimised by the dearest agent fails plugin-check"
+like "$out" "fake-wrongsign: not consistent, 2 agents \(20 of 20 cost vectors\): minimising the loss over the scores sends the query to agent [0-9] \(cost [0-9.]+\), not to the cheapest agent" \
+    "it says the minimiser sends queries away from the cheapest agent"
+like "$out" "fake-wrongsign: wrong direction, .*raising the score of the cheapest agent [0-9] by [0-9.e-]+ raises the loss" \
+    "and that raising the cheapest agent's score raises the loss"
+like "$out" "fake-wrongsign: gradient vs finite differences, 2 agents, 20 trials: .*: ok" "its gradient is right"
+out=$("$L2D" plugin-check "$P/fake-infabove.so" 2>&1); rc=$?
+[ $rc -eq 1 ]; ok $? "an infimum above the loss fails plugin-check"
+like "$out" "fake-infabove: wrong infimum, 2 agents \(20 of 20 cost vectors\): the infimum [0-9.]+ is above the loss [0-9.]+ at scores" \
+    "it says the infimum is above the loss, where"
+out=$("$L2D" plugin-check "$P/fake-good.so" 2>&1)
+like "$out" "fake-good: infimum, 5 agents: never above the loss, the minimised loss within [0-9.e-]+ of it: ok" \
+    "a right infimum passes, approached by the minimised loss"
+# the shipped surrogates pass, over their range of parameters (comp-sum
+# members are flat or non-convex for large nu; rho-margin has kinks)
+S=$top_builddir/plugins/.libs
+for nu in 0 0.5 1 2 3 10; do
+    out=$("$L2D" plugin-check "$S/ce.so" --set nu=$nu 2>&1); rc=$?
+    ok $rc "ce, nu = $nu: passes every check"
+done
+out=$("$L2D" plugin-check "$S/ce.so" 2>&1)
+like "$out" "ce: consistency, 5 agents, 20 cost vectors: minimising the loss makes the cheapest agent's score the largest: ok" \
+    "ce: the consistency line"
+"$L2D" plugin-check "$S/rho-margin.so" >/dev/null 2>&1 && "$L2D" plugin-check "$S/rho-margin.so" --set rho=0.5 --set nu=2 >/dev/null 2>&1
+ok $? "rho-margin (rho 1, nu 1; rho 0.5, nu 2): passes"
+"$L2D" plugin-check "$S/smooth-adv.so" >/dev/null 2>&1 && "$L2D" plugin-check "$S/smooth-adv.so" --set rho=0.5 --set nu=2 >/dev/null 2>&1
+ok $? "smooth-adv (defaults; rho 0.5, nu 2): passes"
 
 # every other refusal, each named in words
 refused() { # refused FILE REGEX DESCRIPTION
