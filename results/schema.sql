@@ -12,7 +12,8 @@
 -- v_summary the devices its runs ran on; 3, experiments say which code made
 -- them (code_commit, build_options, blas), epochs keep the adversarial
 -- validation risk that selects the epoch under select = val_adv_risk
--- (val_adv_risk), experiment_plugins.path is absolute. A version-1 database is upgraded in
+-- (val_adv_risk), experiment_plugins.path is absolute, v_allocation puts
+-- agent names next to allocations. A version-1 database is upgraded in
 -- place, in one transaction, when l2d opens it for writing: its runs keep
 -- their rows, with NULL in the new columns.
 --
@@ -191,5 +192,21 @@ SELECT g.experiment_id, e.name AS experiment, g.method, g.params, g.agent_index,
        g.split, g.metric, g.n, g.mean, d.var, sqrt(d.var) AS std, g.first_run
 FROM g JOIN d USING (experiment_id, method, params, agent_index, split, metric)
 JOIN experiments e ON e.id = g.experiment_id;
+
+-- Allocation of finished runs, one row per run, split, attack and agent:
+-- the fraction of points sent to the agent (metric alloc_J), the agent's
+-- name (from the run's agent_metrics; NULL when it has none) and the
+-- oracle's fraction (metric oracle_alloc_J; NULL when not measured).
+CREATE VIEW v_allocation AS
+SELECT vm.experiment_id, vm.experiment, vm.run_id, vm.method, vm.params, vm.seed, vm.split,
+       vm.attack, CAST(substr(vm.metric, 7) AS INTEGER) AS agent_index,
+       (SELECT am.agent_name FROM agent_metrics am
+        WHERE am.run_id = vm.run_id AND am.agent_index = CAST(substr(vm.metric, 7) AS INTEGER)
+        LIMIT 1) AS agent,
+       vm.value AS alloc,
+       (SELECT o.value FROM metrics o WHERE o.run_id = vm.run_id AND o.split = vm.split
+        AND o.attack = vm.attack AND o.name = 'oracle_' || vm.metric) AS oracle_alloc
+FROM v_metrics vm
+WHERE vm.metric GLOB 'alloc_[0-9]*';
 
 PRAGMA user_version = 3;

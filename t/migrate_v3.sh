@@ -8,7 +8,7 @@
 . "$top_srcdir/t/lib.sh"
 . "$top_srcdir/t/e2e_lib.sh"
 have_sql || skip_all "no sqlite3 shell"
-plan 16
+plan 17
 mk_tmp
 db=$T_TMP/v2.db
 "$SQLITE3" -batch "$db" <"$top_srcdir/t/data/migrate/results_v2.sql"
@@ -40,6 +40,14 @@ is "$(sql "$db" "SELECT quote(code_commit) || quote(build_options) || quote(blas
     "NULLNULLNULL" "the old experiment: no provenance (NULL)"
 is "$(sql "$db" "SELECT count(*) FROM epochs WHERE val_adv_risk IS NOT NULL")" 0 \
     "epochs: val_adv_risk NULL (old runs; the new one selects on val_risk)"
+
+is "$(sql "$db" "SELECT agent || '=' || alloc FROM v_allocation WHERE run_id = 1 AND split = 'test'
+                 AND attack = 'clean' ORDER BY agent_index" | tr '\n' ' ')" \
+    "$(sql "$db" "SELECT (SELECT agent_name FROM agent_metrics a WHERE a.run_id = 1 AND a.agent_index = 0 LIMIT 1) || '=' || value
+                 FROM metrics WHERE run_id = 1 AND split = 'test' AND attack = 'clean' AND name = 'alloc_0'") $(sql "$db" "SELECT (SELECT agent_name FROM agent_metrics a WHERE a.run_id = 1 AND a.agent_index = 1 LIMIT 1) || '=' || value
+                 FROM metrics WHERE run_id = 1 AND split = 'test' AND attack = 'clean' AND name = 'alloc_1'") $(sql "$db" "SELECT (SELECT agent_name FROM agent_metrics a WHERE a.run_id = 1 AND a.agent_index = 2 LIMIT 1) || '=' || value
+                 FROM metrics WHERE run_id = 1 AND split = 'test' AND attack = 'clean' AND name = 'alloc_2'") " \
+    "v_allocation on the upgraded database: old runs' allocations, by agent name"
 
 # a new database: which code made it
 "$L2D" run "$top_srcdir/t/data/migrate/legacy.ini" --db "$T_TMP/new.db" --quiet 2>"$T_TMP/err"

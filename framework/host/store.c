@@ -56,15 +56,26 @@ static const char migrate_1_to_2[] =
     "       g.n, g.mean, d.var, sqrt(d.var) AS std, g.first_run, g.devices\n"
     "FROM g JOIN d USING (experiment_id, method, params, split, attack, metric);\n";
 
-/* 2 -> 3: which code made an experiment (commit, build options, BLAS) and
- * the adversarial validation risk of each epoch. Columns only, at the end
- * of their tables, as in schema.sql; old rows get NULL. Kept apart from the
+/* 2 -> 3: which code made an experiment (commit, build options, BLAS), the
+ * adversarial validation risk of each epoch, and the view v_allocation. The
+ * columns go at the end of their tables, as in schema.sql; old rows get NULL. Kept apart from the
  * other steps so that it can be renumbered. */
 static const char migrate_2_to_3[] =
     "ALTER TABLE experiments ADD COLUMN code_commit TEXT;\n"
     "ALTER TABLE experiments ADD COLUMN build_options TEXT;\n"
     "ALTER TABLE experiments ADD COLUMN blas TEXT;\n"
-    "ALTER TABLE epochs ADD COLUMN val_adv_risk REAL;\n";
+    "ALTER TABLE epochs ADD COLUMN val_adv_risk REAL;\n"
+    "CREATE VIEW v_allocation AS\n"
+    "SELECT vm.experiment_id, vm.experiment, vm.run_id, vm.method, vm.params, vm.seed, vm.split,\n"
+    "       vm.attack, CAST(substr(vm.metric, 7) AS INTEGER) AS agent_index,\n"
+    "       (SELECT am.agent_name FROM agent_metrics am\n"
+    "        WHERE am.run_id = vm.run_id AND am.agent_index = CAST(substr(vm.metric, 7) AS INTEGER)\n"
+    "        LIMIT 1) AS agent,\n"
+    "       vm.value AS alloc,\n"
+    "       (SELECT o.value FROM metrics o WHERE o.run_id = vm.run_id AND o.split = vm.split\n"
+    "        AND o.attack = vm.attack AND o.name = 'oracle_' || vm.metric) AS oracle_alloc\n"
+    "FROM v_metrics vm\n"
+    "WHERE vm.metric GLOB 'alloc_[0-9]*';\n";
 
 /* Forward-only migrations: migrations[v - 1] takes a database from schema
  * version v to v + 1 (it need not set user_version); setup_schema runs them
