@@ -8,7 +8,7 @@
 . "$top_srcdir/t/lib.sh"
 mk_tmp
 db=$T_TMP/r.db
-plan 32
+plan 33
 
 "$top_builddir/t/report_fixture" "$db"
 ok $? "fixture database"
@@ -218,7 +218,8 @@ fails "unknown format" 2 "^l2d report: unknown format 'html' \(md, csv, latex\)"
 fails "unknown layout" 2 "^l2d report: unknown layout 'table9'" --layout table9 "$db"
 fails "unknown experiment" 1 "no experiment named 'nope'$" --experiment nope "$db"
 fails "unknown metric" 1 "no metric 'riks' on split 'test', attack 'clean' \(there are: accuracy, alloc_0, " --metrics risk,riks "$db"
-fails "split without metrics" 1 "no metrics on split 'tset'" --split tset "$db"
+fails "split without metrics" 1 "no metrics on split 'tset', attack 'clean' \(there are splits: test, val; attacks: clean, targeted:0, targeted:1, untargeted\)" --split tset "$db"
+fails "attack without metrics" 1 "no metrics on split 'test', attack 'untrageted' \(there are splits: [a-z, ]+; attacks: [a-z:0-9, ]+\)" --attack untrageted "$db"
 fails "robustness metric not found" 1 "no metric 'mAP' on split 'test' \(there are" --layout robustness --metric mAP "$db"
 fails "no database" 2 "which results database" --format csv
 fails "option without value" 2 "needs a value" "$db" --experiment

@@ -173,6 +173,26 @@ static void metric_names(const struct report *r, const char *attack, char *buf, 
     free(names);
 }
 
+/* "test, val" from a query returning one text column (finished runs' splits
+ * or attacks, distinct, sorted); "?" when the query fails. */
+static void distinct_list(sqlite3 *db, const char *sql, char *buf, size_t len)
+{
+    sqlite3_stmt *s = NULL;
+    size_t used = 0;
+    buf[0] = 0;
+    if (sqlite3_prepare_v2(db, sql, -1, &s, NULL) != SQLITE_OK) {
+        snprintf(buf, len, "?");
+        return;
+    }
+    int rc;
+    while ((rc = sqlite3_step(s)) == SQLITE_ROW && used + 1 < len) {
+        const char *v = (const char *)sqlite3_column_text(s, 0);
+        used += (size_t)snprintf(buf + used, len - used, "%s%s", used ? ", " : "", v ? v : "NULL");
+    }
+    if (rc != SQLITE_DONE && rc != SQLITE_ROW) snprintf(buf, len, "?");
+    sqlite3_finalize(s);
+}
+
 /* A metric asked for by name must exist somewhere: else it is most likely a typo. */
 int l2d_report_check_requested(struct report *r, struct l2d_error *err)
 {
@@ -184,7 +204,14 @@ int l2d_report_check_requested(struct report *r, struct l2d_error *err)
     char where[160];
     if (atk) snprintf(where, sizeof where, "split '%s', attack '%s'", r->split, atk);
     else snprintf(where, sizeof where, "split '%s'", r->split);
-    if (!nents) return l2d_seterr(err, L2D_EINVAL, "%s: no metrics on %s", r->path, where);
+    if (!nents) {
+        /* a split or attack that matches nothing: say which there are */
+        char splits[200], attacks[300];
+        distinct_list(r->db, "SELECT DISTINCT split FROM v_metrics ORDER BY 1", splits, sizeof splits);
+        distinct_list(r->db, "SELECT DISTINCT attack FROM v_metrics ORDER BY 1", attacks, sizeof attacks);
+        return l2d_seterr(err, L2D_EINVAL, "%s: no metrics on %s (there are splits: %s; attacks: %s)",
+                          r->path, where, splits, attacks);
+    }
     /* robustness always names its metric: rmse unless told */
     static const char *const rmse[] = {"rmse"};
     const char *const *names = o->nmetrics ? o->metrics : rmse;
