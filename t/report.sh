@@ -8,7 +8,7 @@
 . "$top_srcdir/t/lib.sh"
 mk_tmp
 db=$T_TMP/r.db
-plan 33
+plan 34
 
 "$top_builddir/t/report_fixture" "$db"
 ok $? "fixture database"
@@ -29,7 +29,7 @@ check() {
 check 'default layout, markdown, every experiment'  <<'EOF'
 ## sweep (split test, attack clean)
 
-| method | params              | n | risk            | accuracy        | alloc_0         | alloc_1         |
+| method | params              | n | risk            | accuracy        | alloc_model     | alloc_expert1   |
 |--------|---------------------|--:|----------------:|----------------:|----------------:|----------------:|
 | sard   | cost.beta_scale=0.5 | 2 | 0.2500 ± 0.0707 | 0.7500 ± 0.0707 | 0.5500 ± 0.0707 | 0.4500 ± 0.0707 |
 | sard   | cost.beta_scale=1   | 2 | 0.4000 ± 0.0000 | 0.6000 ± 0.0000 | 0.8000 ± 0.1414 | 0.2000 ± 0.1414 |
@@ -37,7 +37,7 @@ check 'default layout, markdown, every experiment'  <<'EOF'
 
 ## mt1 (split test, attack clean)
 
-| method   | n | accuracy        | alloc_0         | alloc_1         | alloc_2         |
+| method   | n | accuracy        | alloc_model     | alloc_expert 1  | alloc_expert 2  |
 |----------|--:|----------------:|----------------:|----------------:|----------------:|
 | mao2023a | 2 | 0.7130 ± 0.0014 | 0.6000 ± 0.0000 | 0.0100 ± 0.0000 | 0.3900 ± 0.0000 |
 | mao2024e | 2 | 0.5070 ± 0.0000 | 0.3800 ± 0.0000 | 0.3700 ± 0.0000 | 0.2500 ± 0.0000 |
@@ -59,7 +59,7 @@ check 'default layout, markdown, every experiment'  <<'EOF'
 EOF
 
 check 'default layout, csv' --format csv --experiment sweep <<'EOF'
-experiment,method,params,n,risk_mean,risk_std,accuracy_mean,accuracy_std,alloc_0_mean,alloc_0_std,alloc_1_mean,alloc_1_std
+experiment,method,params,n,risk_mean,risk_std,accuracy_mean,accuracy_std,alloc_model_mean,alloc_model_std,alloc_expert1_mean,alloc_expert1_std
 sweep,sard,cost.beta_scale=0.5,2,0.25,0.07071067812,0.75,0.07071067812,0.55,0.07071067812,0.45,0.07071067812
 sweep,sard,cost.beta_scale=1,2,0.4,0,0.6,0,0.8,0.1414213562,0.2,0.1414213562
 sweep,mt,cost.beta_scale=0.5,1,0.35,,0.65,,1,,0,
@@ -69,7 +69,7 @@ check 'default layout, latex' --format latex --experiment sweep <<'EOF'
 % sweep (split test, attack clean)
 \begin{tabular}{llrrrrr}
 \hline
-method & params & $n$ & risk & accuracy & alloc\_0 & alloc\_1 \\
+method & params & $n$ & risk & accuracy & alloc\_model & alloc\_expert1 \\
 \hline
 sard & cost.beta\_scale=0.5 & 2 & $0.2500 \pm 0.0707$ & $0.7500 \pm 0.0707$ & $0.5500 \pm 0.0707$ & $0.4500 \pm 0.0707$ \\
 sard & cost.beta\_scale=1 & 2 & $0.4000 \pm 0.0000$ & $0.6000 \pm 0.0000$ & $0.8000 \pm 0.1414$ & $0.2000 \pm 0.1414$ \\
@@ -217,6 +217,9 @@ fails "empty file" 1 "^l2d report: .*/zero\.db: not an l2d results database" "$T
 fails "unknown format" 2 "^l2d report: unknown format 'html' \(md, csv, latex\)" --format html "$db"
 fails "unknown layout" 2 "^l2d report: unknown layout 'table9'" --layout table9 "$db"
 fails "unknown experiment" 1 "no experiment named 'nope'$" --experiment nope "$db"
+out=$("$L2D" report --metrics alloc_expert1 --experiment sweep --format csv "$db" 2>&1)
+is "$(printf '%s\n' "$out" | cut -d, -f5-6 | tr '\n' ' ')" "alloc_expert1_mean,alloc_expert1_std 0.45,0.07071067812 0.2,0.1414213562 0, " \
+    "--metrics alloc_NAME: the allocation to the agent of that name (alloc_1 here)"
 fails "unknown metric" 1 "no metric 'riks' on split 'test', attack 'clean' \(there are: accuracy, alloc_0, " --metrics risk,riks "$db"
 fails "split without metrics" 1 "no metrics on split 'tset', attack 'clean' \(there are splits: test, val; attacks: clean, targeted:0, targeted:1, untargeted\)" --split tset "$db"
 fails "attack without metrics" 1 "no metrics on split 'test', attack 'untrageted' \(there are splits: [a-z, ]+; attacks: [a-z:0-9, ]+\)" --attack untrageted "$db"

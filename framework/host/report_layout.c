@@ -132,8 +132,14 @@ int l2d_report_make_cols(struct report *r, struct table *t)
             l2d_report_add_col(t, &cap, "sL1", r->attack, "smooth_l1", 1, 2))
             return -1;
     } else if (o->nmetrics) {
-        for (size_t k = 0; k < o->nmetrics; k++)
-            if (l2d_report_add_col(t, &cap, o->metrics[k], r->attack, o->metrics[k], 1, 4)) return -1;
+        for (size_t k = 0; k < o->nmetrics; k++) {
+            /* alloc_NAME asks for the allocation to the agent named NAME */
+            const char *m = o->metrics[k];
+            char metric[32];
+            long j = strncmp(m, "alloc_", 6) ? -1 : agent_index(t, m + 6);
+            if (j >= 0) snprintf(metric, sizeof metric, "alloc_%ld", j);
+            if (l2d_report_add_col(t, &cap, m, r->attack, j >= 0 ? metric : m, 1, 4)) return -1;
+        }
         return 0;
     } else {
         static const char *const first[] = {"risk", "accuracy", "rmse"};
@@ -148,8 +154,12 @@ int l2d_report_make_cols(struct report *r, struct table *t)
     for (size_t k = 0; k < nj && !rc; k++) {
         char metric[32];
         snprintf(metric, sizeof metric, "alloc_%ld", js[k]);
-        int named = mt && (size_t)js[k] < t->nagents && t->agents[js[k]];
-        rc = l2d_report_add_col(t, &cap, named ? t->agents[js[k]] : metric, r->attack, metric, 1, mt ? 2 : 4);
+        /* named by agent where the name is known: MT's table by the bare
+         * name, the default layout as alloc_NAME (alloc_model, alloc_expert1) */
+        const char *name = (size_t)js[k] < t->nagents ? t->agents[js[k]] : NULL;
+        char label[96];
+        if (name) snprintf(label, sizeof label, mt ? "%s" : "alloc_%s", name);
+        rc = l2d_report_add_col(t, &cap, name ? label : metric, r->attack, metric, 1, mt ? 2 : 4);
     }
     free(js);
     return rc;
@@ -218,7 +228,12 @@ int l2d_report_check_requested(struct report *r, struct l2d_error *err)
     size_t want = o->layout == L2D_REPORT_ROBUSTNESS ? 1 : o->layout == L2D_REPORT_DEFAULT ? o->nmetrics : 0;
     for (size_t m = 0; m < want; m++) {
         int found = 0;
-        for (size_t k = 0; k < r->nt && !found; k++) found = has_metric(&r->t[k], atk, names[m]);
+        for (size_t k = 0; k < r->nt && !found; k++) {
+            long j = strncmp(names[m], "alloc_", 6) ? -1 : agent_index(&r->t[k], names[m] + 6);
+            char metric[32];
+            if (j >= 0) snprintf(metric, sizeof metric, "alloc_%ld", j);
+            found = has_metric(&r->t[k], atk, j >= 0 ? metric : names[m]);
+        }
         if (found) continue;
         char have[400];
         metric_names(r, atk, have, sizeof have);
