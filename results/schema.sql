@@ -1,4 +1,4 @@
--- l2d results database, schema version 2.
+-- l2d results database, schema version 3.
 --
 -- This file is the single source of the schema: the library embeds it (the
 -- build turns it into framework/host/schema_sql.h) and runs it, in one
@@ -9,7 +9,11 @@
 --
 -- History: 1, the first; 2, runs say what their device is (device_name,
 -- cuda_driver, cuda_runtime, cudnn), v_metrics shows the device and
--- v_summary the devices its runs ran on. A version-1 database is upgraded in
+-- v_summary the devices its runs ran on; 3, experiments say which code made
+-- them (code_commit, build_options, blas), epochs keep the adversarial
+-- validation risk that selects the epoch under select = val_adv_risk
+-- (val_adv_risk), experiment_plugins.path is absolute, v_allocation puts
+-- agent names next to allocations. A version-1 database is upgraded in
 -- place, in one transaction, when l2d opens it for writing: its runs keep
 -- their rows, with NULL in the new columns.
 --
@@ -26,6 +30,12 @@ CREATE TABLE experiments (
     config_hash  TEXT NOT NULL,          -- 64-bit hash, 16 lower-case hex digits
     code_version TEXT NOT NULL,
     created_at   TEXT NOT NULL DEFAULT (strftime('%Y-%m-%dT%H:%M:%SZ', 'now')),
+    -- since version 3 (NULL in experiments recorded before): the code that
+    -- created the experiment's row (later runs may be resumed by another build:
+    -- its runs say nothing of that)
+    code_commit   TEXT,                  -- `git describe --always --dirty` at build time, or the release version
+    build_options TEXT,                  -- configure flags, CFLAGS, CUDA on/off
+    blas          TEXT,                  -- openblas_get_config()
     UNIQUE (name, config_hash)
 ) STRICT;
 
@@ -35,7 +45,7 @@ CREATE TABLE experiment_plugins (
     kind          TEXT NOT NULL,
     name          TEXT NOT NULL,
     version       TEXT NOT NULL,
-    path          TEXT,
+    path          TEXT,                 -- absolute since version 3
     UNIQUE (experiment_id, kind, name)
 ) STRICT;
 
@@ -97,6 +107,9 @@ CREATE TABLE epochs (
     val_loss   REAL,
     val_risk   REAL,
     seconds    REAL,
+    -- since version 3: the validation deferral risk under the untargeted
+    -- attack, measured when it selects the epoch kept (select = val_adv_risk)
+    val_adv_risk REAL,
     PRIMARY KEY (run_id, epoch)
 ) STRICT;
 
@@ -180,4 +193,20 @@ SELECT g.experiment_id, e.name AS experiment, g.method, g.params, g.agent_index,
 FROM g JOIN d USING (experiment_id, method, params, agent_index, split, metric)
 JOIN experiments e ON e.id = g.experiment_id;
 
-PRAGMA user_version = 2;
+-- Allocation of finished runs, one row per run, split, attack and agent:
+-- the fraction of points sent to the agent (metric alloc_J), the agent's
+-- name (from the run's agent_metrics; NULL when it has none) and the
+-- oracle's fraction (metric oracle_alloc_J; NULL when not measured).
+CREATE VIEW v_allocation AS
+SELECT vm.experiment_id, vm.experiment, vm.run_id, vm.method, vm.params, vm.seed, vm.split,
+       vm.attack, CAST(substr(vm.metric, 7) AS INTEGER) AS agent_index,
+       (SELECT am.agent_name FROM agent_metrics am
+        WHERE am.run_id = vm.run_id AND am.agent_index = CAST(substr(vm.metric, 7) AS INTEGER)
+        LIMIT 1) AS agent,
+       vm.value AS alloc,
+       (SELECT o.value FROM metrics o WHERE o.run_id = vm.run_id AND o.split = vm.split
+        AND o.attack = vm.attack AND o.name = 'oracle_' || vm.metric) AS oracle_alloc
+FROM v_metrics vm
+WHERE vm.metric GLOB 'alloc_[0-9]*';
+
+PRAGMA user_version = 3;

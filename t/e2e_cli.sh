@@ -5,6 +5,7 @@
 . "$top_srcdir/t/lib.sh"
 . "$top_srcdir/t/e2e_lib.sh"
 mk_tmp
+plan 43
 cfg=$E2E/sweep.ini
 cells="cost.beta_scale=0;train.nu=0.5;seed=0
 cost.beta_scale=0;train.nu=0.5;seed=1
@@ -101,4 +102,4 @@ usage "--db without value" "--db needs a value" "$cfg" --db
 usage "--set without value" "--set needs SECTION.KEY=VALUE" "$cfg" --set
 usage "unknown option" "unknown option '--frob'" "$cfg" --frob
 ok "$(ls "$T_TMP"/*.db | grep -cv '/s0.db$\|/s1.db$\|/all.db$\|/both.db$')" "usage errors write no database"
-finish
+done_testing

@@ -6,6 +6,7 @@
 . "$top_srcdir/t/lib.sh"
 . "$top_srcdir/t/e2e_lib.sh"
 mk_tmp
+plan 9
 cfg=$E2E/sweep.ini
 db=$T_TMP/a.db
 one="--set experiment.seeds=0 --set sweep.train.nu=1"
@@ -17,7 +18,7 @@ ok $? "3 methods x 2 beta_scale x 1 seed"
 ok $? "the same sweep without methods, lr 0.05"
 if ! have_sql; then
     skip 7 "no sqlite3 shell"
-    finish
+    done_testing
 fi
 is "$(sql "$db" "SELECT cell_id FROM runs ORDER BY id" | tr '\n' ' ')" \
     "method=slow;cost.beta_scale=0;train.nu=1;seed=0 method=slow;cost.beta_scale=2;train.nu=1;seed=0 method=fast;cost.beta_scale=0;train.nu=1;seed=0 method=fast;cost.beta_scale=2;train.nu=1;seed=0 method=slow2;cost.beta_scale=0;train.nu=1;seed=0 method=slow2;cost.beta_scale=2;train.nu=1;seed=0 " \
@@ -32,4 +33,4 @@ msel() { sql "$1" "SELECT r.params, m.split, m.name, quote(m.value) FROM metrics
 is "$(msel "$db" slow2)" "$(msel "$db" slow)" "two methods with the same overrides: identical numbers"
 ok "$([ "$(msel "$db" fast)" != "$(msel "$db" slow)" ]; echo $?)" "a different learning rate: different numbers"
 is "$(msel "$db" fast)" "$(msel "$T_TMP/plain.db" default)" "method fast = a plain run with lr 0.05, bit for bit"
-finish
+done_testing

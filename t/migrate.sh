@@ -9,6 +9,7 @@
 . "$top_srcdir/t/e2e_lib.sh"
 have_sql || skip_all "no sqlite3 shell"
 mk_tmp
+plan 20
 db=$T_TMP/v1.db
 "$SQLITE3" -batch "$db" <"$top_srcdir/t/data/migrate/results_v1.sql"
 ok $? "the version-1 fixture loads"
@@ -39,7 +40,7 @@ cp "$db" "$T_TMP/v1-copy.db"
 # read-only: refused, and nothing changed
 "$L2D" report "$db" >/dev/null 2>"$T_TMP/err"
 is "$?" 1 "l2d report on version 1: exit 1"
-like "$(cat "$T_TMP/err")" "results schema version 1 is older than this l2d's \(2\): open it once for writing" \
+like "$(cat "$T_TMP/err")" "results schema version 1 is older than this l2d's \(3\): open it once for writing" \
     "l2d report says how to upgrade"
 cmp -s "$db" "$T_TMP/v1-copy.db"
 ok $? "l2d report left the file as it was"
@@ -48,7 +49,7 @@ ok $? "l2d report left the file as it was"
 "$L2D" run "$top_srcdir/t/data/migrate/legacy.ini" --db "$db" 2>"$T_TMP/err"
 ok $? "l2d run of the fixture's experiment on it"
 like "$(tail -n 1 "$T_TMP/err")" "^l2d run: 1 ran, 2 already done;" "upgraded and resumed: cell 2 ran, 1 and 3 skipped"
-is "$(sql "$db" 'PRAGMA user_version')" 2 "user_version 2"
+is "$(sql "$db" 'PRAGMA user_version')" 3 "user_version 3"
 old_rows "$db" >"$T_TMP/after"
 cmp -s "$T_TMP/before" "$T_TMP/after"
 ok $? "every old row intact"
@@ -81,4 +82,4 @@ is "$(sql "$db" "SELECT group_concat(DISTINCT coalesce(devices, 'NULL')) FROM v_
 "$L2D" report "$db" >"$T_TMP/report" 2>"$T_TMP/err"
 ok $? "l2d report reads the upgraded database"
 like "$(cat "$T_TMP/report")" "quickstart" "and reports the quickstart"
-finish
+done_testing

@@ -4,6 +4,8 @@
 
 #include "host/store.h"
 
+#include "l2d/l2d.h"
+
 #include <ctype.h>
 #include <inttypes.h>
 #include <math.h>
@@ -54,11 +56,32 @@ static const char migrate_1_to_2[] =
     "       g.n, g.mean, d.var, sqrt(d.var) AS std, g.first_run, g.devices\n"
     "FROM g JOIN d USING (experiment_id, method, params, split, attack, metric);\n";
 
+/* 2 -> 3: which code made an experiment (commit, build options, BLAS), the
+ * adversarial validation risk of each epoch, and the view v_allocation. The
+ * columns go at the end of their tables, as in schema.sql; old rows get NULL. Kept apart from the
+ * other steps so that it can be renumbered. */
+static const char migrate_2_to_3[] =
+    "ALTER TABLE experiments ADD COLUMN code_commit TEXT;\n"
+    "ALTER TABLE experiments ADD COLUMN build_options TEXT;\n"
+    "ALTER TABLE experiments ADD COLUMN blas TEXT;\n"
+    "ALTER TABLE epochs ADD COLUMN val_adv_risk REAL;\n"
+    "CREATE VIEW v_allocation AS\n"
+    "SELECT vm.experiment_id, vm.experiment, vm.run_id, vm.method, vm.params, vm.seed, vm.split,\n"
+    "       vm.attack, CAST(substr(vm.metric, 7) AS INTEGER) AS agent_index,\n"
+    "       (SELECT am.agent_name FROM agent_metrics am\n"
+    "        WHERE am.run_id = vm.run_id AND am.agent_index = CAST(substr(vm.metric, 7) AS INTEGER)\n"
+    "        LIMIT 1) AS agent,\n"
+    "       vm.value AS alloc,\n"
+    "       (SELECT o.value FROM metrics o WHERE o.run_id = vm.run_id AND o.split = vm.split\n"
+    "        AND o.attack = vm.attack AND o.name = 'oracle_' || vm.metric) AS oracle_alloc\n"
+    "FROM v_metrics vm\n"
+    "WHERE vm.metric GLOB 'alloc_[0-9]*';\n";
+
 /* Forward-only migrations: migrations[v - 1] takes a database from schema
  * version v to v + 1 (it need not set user_version); setup_schema runs them
  * all, and sets user_version, in one transaction. schema.sql always creates
  * the latest version directly. */
-static const char *const migrations[] = {migrate_1_to_2};
+static const char *const migrations[] = {migrate_1_to_2, migrate_2_to_3};
 _Static_assert(sizeof migrations / sizeof *migrations == L2D_STORE_SCHEMA_VERSION - 1,
                "one migration per schema version after the first");
 
@@ -395,10 +418,13 @@ int l2d_store_experiment(struct l2d_store *st, const char *name, const char *con
         src = SQLITE_OK;
     } else if (src == SQLITE_DONE) {
         src = sqlite3_prepare_v2(st->db,
-                                 "INSERT INTO experiments (name, config_text, config_hash, code_version) "
-                                 "VALUES (?, ?, ?, ?)",
+                                 "INSERT INTO experiments (name, config_text, config_hash, code_version, "
+                                 "code_commit, build_options, blas) VALUES (?, ?, ?, ?, ?, ?, ?)",
                                  -1, &ins, NULL);
-        if (src == SQLITE_OK) src = bind_all(ins, "tttt", name, config_text, hash, code_version);
+        /* which code made it: this library's build */
+        if (src == SQLITE_OK)
+            src = bind_all(ins, "ttttttt", name, config_text, hash, code_version, l2d_build_commit(),
+                           l2d_build_options(), l2d_blas_config());
         if (src == SQLITE_OK) src = step_done(ins);
         if (src == SQLITE_OK) *experiment_id = sqlite3_last_insert_rowid(st->db);
         /* several agents may share one plugin: list it once */
@@ -409,7 +435,10 @@ int l2d_store_experiment(struct l2d_store *st, const char *name, const char *con
                                      -1, &plug, NULL);
         for (size_t k = 0; src == SQLITE_OK && k < nplugins; k++) {
             const struct l2d_plugin_use *p = &plugins[k];
-            src = bind_all(plug, "itttt", *experiment_id, p->kind, p->name, p->version, p->path);
+            /* absolute, so that the row says which file it was wherever l2d ran */
+            char *abs = p->path ? realpath(p->path, NULL) : NULL;
+            src = bind_all(plug, "itttt", *experiment_id, p->kind, p->name, p->version, abs ? abs : p->path);
+            free(abs);
             if (src == SQLITE_OK) src = step_done(plug);
         }
     }
@@ -533,8 +562,8 @@ static const char *const run_sql[S_N] = {
               "cuda_runtime, cudnn) "
               "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
     [S_PARAM] = "INSERT INTO run_params (run_id, key, value, value_num) VALUES (?, ?, ?, ?)",
-    [S_EPOCH] = "INSERT INTO epochs (run_id, epoch, train_loss, train_risk, val_loss, val_risk, seconds) "
-                "VALUES (?, ?, ?, ?, ?, ?, ?)",
+    [S_EPOCH] = "INSERT INTO epochs (run_id, epoch, train_loss, train_risk, val_loss, val_risk, seconds, "
+                "val_adv_risk) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
     [S_METRIC] = "INSERT INTO metrics (run_id, split, attack, name, value) VALUES (?, ?, ?, ?, ?)",
     [S_AGENT] = "INSERT INTO agent_metrics (run_id, agent_index, agent_name, split, name, value) "
                 "VALUES (?, ?, ?, ?, ?, ?)",
@@ -585,8 +614,8 @@ static int insert_run(struct l2d_store *st, sqlite3_stmt **s, int64_t eid, const
     }
     for (size_t k = 0; k < r->nepochs; k++) {
         const struct l2d_epoch_rec *e = &r->epochs[k];
-        src = bind_all(s[S_EPOCH], "iieeeee", rid, (int64_t)e->epoch, e->train_loss, e->train_risk, e->val_loss,
-                       e->val_risk, e->seconds);
+        src = bind_all(s[S_EPOCH], "iieeeeee", rid, (int64_t)e->epoch, e->train_loss, e->train_risk, e->val_loss,
+                       e->val_risk, e->seconds, e->val_adv_risk);
         if (src == SQLITE_OK) src = step_done(s[S_EPOCH]);
         if (src != SQLITE_OK) return db_fail(st, src, err, "run %s: epoch %d", c, e->epoch);
     }

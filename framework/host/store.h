@@ -12,7 +12,7 @@
 #include "host/record.h"
 
 /* The schema version this code writes and reads (PRAGMA user_version). */
-#define L2D_STORE_SCHEMA_VERSION 2
+#define L2D_STORE_SCHEMA_VERSION 3
 
 struct l2d_store;
 struct sqlite3;
