@@ -396,8 +396,19 @@ int l2d_store_open(const char *path, struct l2d_store **out, struct l2d_error *e
     if (!rc && v > L2D_STORE_SCHEMA_VERSION) rc = newer_error(st, v, err);
     sqlite3_stmt *s = NULL;
     if (!rc) {
-        int src = sqlite3_prepare_v2(st->db, "PRAGMA journal_mode = WAL", -1, &s, NULL);
-        if (src == SQLITE_OK) src = sqlite3_step(s);
+        /* several processes opening a new file at once: the switch to WAL
+         * can be refused as busy without the busy handler; retry */
+        int src = SQLITE_BUSY;
+        for (int tries = 0; tries < BUSY_TIMEOUT_MS / 20 && (src & 0xff) == SQLITE_BUSY; tries++) {
+            if (tries) {
+                struct timespec ts = {0, 20 * 1000 * 1000};
+                nanosleep(&ts, NULL);
+            }
+            sqlite3_finalize(s);
+            s = NULL;
+            src = sqlite3_prepare_v2(st->db, "PRAGMA journal_mode = WAL", -1, &s, NULL);
+            if (src == SQLITE_OK) src = sqlite3_step(s);
+        }
         if (src != SQLITE_ROW) {
             rc = db_fail(st, src, err, "journal_mode = WAL");
         } else {
