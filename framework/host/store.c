@@ -1041,3 +1041,241 @@ int l2d_store_set_key(struct l2d_store *st, int64_t experiment_id, const char *c
     sqlite3_finalize(s);
     return src == SQLITE_OK ? 0 : db_fail(st, src, err, "identity of run %s", cell_id);
 }
+
+/* ---- merging databases ---- */
+
+/* Copy the rows of one table of a run, column for column (values bound as
+ * read: a REAL goes over bit for bit). */
+static int copy_children(struct l2d_store *out, sqlite3 *in, const char *table, const char *cols, int64_t in_run,
+                         int64_t out_run, struct l2d_error *err)
+{
+    char sel[512], ins[512];
+    int ncols = 1;
+    for (const char *p = cols; *p; p++) ncols += *p == ',';
+    snprintf(sel, sizeof sel, "SELECT %s FROM %s WHERE run_id = ?", cols, table);
+    int len = snprintf(ins, sizeof ins, "INSERT INTO %s (run_id, %s) VALUES (?", table, cols);
+    for (int k = 0; k < ncols; k++) len += snprintf(ins + len, sizeof ins - (size_t)len, ", ?");
+    snprintf(ins + len, sizeof ins - (size_t)len, ")");
+    sqlite3_stmt *s = NULL, *w = NULL;
+    int src = sqlite3_prepare_v2(in, sel, -1, &s, NULL);
+    if (src != SQLITE_OK) return l2d_seterr(err, code_of(src), "reading %s: %s", table, sqlite3_errmsg(in));
+    src = sqlite3_prepare_v2(out->db, ins, -1, &w, NULL);
+    if (src == SQLITE_OK) src = sqlite3_bind_int64(s, 1, in_run);
+    int rrc;
+    while (src == SQLITE_OK && (rrc = sqlite3_step(s)) == SQLITE_ROW) {
+        src = sqlite3_bind_int64(w, 1, out_run);
+        for (int k = 0; src == SQLITE_OK && k < ncols; k++) src = sqlite3_bind_value(w, k + 2, sqlite3_column_value(s, k));
+        if (src == SQLITE_OK) src = step_done(w);
+    }
+    if (src == SQLITE_OK && rrc != SQLITE_DONE) {
+        sqlite3_finalize(s);
+        sqlite3_finalize(w);
+        return l2d_seterr(err, code_of(rrc), "reading %s: %s", table, sqlite3_errmsg(in));
+    }
+    sqlite3_finalize(s);
+    sqlite3_finalize(w);
+    return src == SQLITE_OK ? 0 : db_fail(out, src, err, "copying %s of run %" PRId64, table, in_run);
+}
+
+#define RUN_COLS                                                                                              \
+    "cell_id, params, method, seed, status, error, device, started_at, finished_at, seconds, best_epoch, " \
+    "rejector_passes, device_name, cuda_driver, cuda_runtime, cudnn, cell_key, setting_key"
+#define RUN_NCOLS 18
+
+/* One input, inside OUT's transaction. */
+static int merge_one(struct l2d_store *out, struct l2d_store *in, size_t *copied, size_t *skipped,
+                     struct l2d_error *err)
+{
+    sqlite3 *idb = in->db;
+    int64_t unkeyed = 0;
+    int rc = query_int(in, "SELECT count(*) FROM runs WHERE cell_key IS NULL", &unkeyed, err);
+    if (rc) return rc;
+    if (unkeyed)
+        return l2d_seterr(err, L2D_EINVAL,
+                          "%s: %" PRId64 " runs recorded before schema version 3 have no identity yet: "
+                          "run `l2d run CONFIG --db %s --dry-run` once, then merge",
+                          in->path, unkeyed, in->path);
+    /* experiments, by (name, config hash) */
+    sqlite3_stmt *e = NULL, *find = NULL, *ins = NULL, *plug = NULL, *pins = NULL;
+    int64_t *map = NULL; /* pairs in id, out id */
+    size_t nmap = 0;
+    int src = sqlite3_prepare_v2(idb, "SELECT id, name, config_text, config_hash, code_version, created_at "
+                                      "FROM experiments ORDER BY id", -1, &e, NULL);
+    if (src != SQLITE_OK) return l2d_seterr(err, code_of(src), "%s: experiments: %s", in->path, sqlite3_errmsg(idb));
+    src = sqlite3_prepare_v2(out->db, "SELECT id FROM experiments WHERE name = ? AND config_hash = ?", -1, &find, NULL);
+    if (src == SQLITE_OK)
+        src = sqlite3_prepare_v2(out->db, "INSERT INTO experiments (name, config_text, config_hash, code_version, "
+                                          "created_at) VALUES (?, ?, ?, ?, ?)", -1, &ins, NULL);
+    if (src == SQLITE_OK)
+        src = sqlite3_prepare_v2(idb, "SELECT kind, name, version, path FROM experiment_plugins WHERE experiment_id = ?",
+                                 -1, &plug, NULL);
+    if (src == SQLITE_OK)
+        src = sqlite3_prepare_v2(out->db, "INSERT OR IGNORE INTO experiment_plugins (experiment_id, kind, name, "
+                                          "version, path) VALUES (?, ?, ?, ?, ?)", -1, &pins, NULL);
+    int erc = SQLITE_OK;
+    while (src == SQLITE_OK && (erc = sqlite3_step(e)) == SQLITE_ROW) {
+        int64_t in_id = sqlite3_column_int64(e, 0), out_id = 0;
+        src = sqlite3_bind_value(find, 1, sqlite3_column_value(e, 1));
+        if (src == SQLITE_OK) src = sqlite3_bind_value(find, 2, sqlite3_column_value(e, 3));
+        int f = src == SQLITE_OK ? sqlite3_step(find) : src;
+        if (f == SQLITE_ROW) out_id = sqlite3_column_int64(find, 0);
+        else if (f != SQLITE_DONE) src = f;
+        sqlite3_reset(find);
+        if (src == SQLITE_OK && f == SQLITE_DONE) {
+            for (int k = 0; src == SQLITE_OK && k < 5; k++) src = sqlite3_bind_value(ins, k + 1, sqlite3_column_value(e, k + 1));
+            if (src == SQLITE_OK) src = step_done(ins);
+            out_id = sqlite3_last_insert_rowid(out->db);
+            if (src == SQLITE_OK) src = sqlite3_bind_int64(plug, 1, in_id);
+            int prc;
+            while (src == SQLITE_OK && (prc = sqlite3_step(plug)) == SQLITE_ROW) {
+                src = sqlite3_bind_int64(pins, 1, out_id);
+                for (int k = 0; src == SQLITE_OK && k < 4; k++) src = sqlite3_bind_value(pins, k + 2, sqlite3_column_value(plug, k));
+                if (src == SQLITE_OK) src = step_done(pins);
+            }
+            sqlite3_reset(plug);
+        }
+        if (src == SQLITE_OK) {
+            int64_t *nm = realloc(map, (nmap + 1) * 2 * sizeof *map);
+            if (!nm) src = SQLITE_NOMEM;
+            else {
+                map = nm;
+                map[2 * nmap] = in_id;
+                map[2 * nmap++ + 1] = out_id;
+            }
+        }
+    }
+    sqlite3_finalize(e);
+    sqlite3_finalize(find);
+    sqlite3_finalize(ins);
+    sqlite3_finalize(plug);
+    sqlite3_finalize(pins);
+    if (src == SQLITE_OK && erc != SQLITE_DONE) src = erc;
+    if (src != SQLITE_OK) {
+        free(map);
+        return db_fail(out, src, err, "merging the experiments of %s", in->path);
+    }
+    /* runs, by (experiment name, cell_key) */
+    sqlite3_stmt *r = NULL, *have = NULL, *del = NULL, *rins = NULL;
+    src = sqlite3_prepare_v2(idb, "SELECT id, experiment_id, " RUN_COLS " FROM runs ORDER BY id", -1, &r, NULL);
+    if (src != SQLITE_OK) {
+        free(map);
+        return l2d_seterr(err, code_of(src), "%s: runs: %s", in->path, sqlite3_errmsg(idb));
+    }
+    src = sqlite3_prepare_v2(out->db,
+                             "SELECT max(status = 'done'), count(*) FROM runs WHERE cell_key = ?2 AND " SAME_NAME, -1,
+                             &have, NULL);
+    if (src == SQLITE_OK)
+        src = sqlite3_prepare_v2(out->db,
+                                 "DELETE FROM runs WHERE status = 'failed' AND ((cell_key = ?2 AND " SAME_NAME
+                                 ") OR (experiment_id = ?1 AND cell_id = ?3))",
+                                 -1, &del, NULL);
+    if (src == SQLITE_OK) {
+        char sql[1024];
+        int len = snprintf(sql, sizeof sql, "INSERT INTO runs (experiment_id, " RUN_COLS ") VALUES (?");
+        for (int k = 0; k < RUN_NCOLS; k++) len += snprintf(sql + len, sizeof sql - (size_t)len, ", ?");
+        snprintf(sql + len, sizeof sql - (size_t)len, ")");
+        src = sqlite3_prepare_v2(out->db, sql, -1, &rins, NULL);
+    }
+    int rrc = SQLITE_OK;
+    while (!rc && src == SQLITE_OK && (rrc = sqlite3_step(r)) == SQLITE_ROW) {
+        int64_t in_run = sqlite3_column_int64(r, 0), in_eid = sqlite3_column_int64(r, 1), out_eid = -1;
+        for (size_t k = 0; k < nmap; k++)
+            if (map[2 * k] == in_eid) out_eid = map[2 * k + 1];
+        const char *status = (const char *)sqlite3_column_text(r, 6);
+        int done_in = status && !strcmp(status, "done");
+        src = bind_all(have, "i", out_eid);
+        if (src == SQLITE_OK) src = sqlite3_bind_value(have, 2, sqlite3_column_value(r, 18));
+        int done_out = 0, any_out = 0;
+        if (src == SQLITE_OK && sqlite3_step(have) == SQLITE_ROW) {
+            done_out = sqlite3_column_int(have, 0);
+            any_out = sqlite3_column_int(have, 1) > 0;
+        }
+        sqlite3_reset(have);
+        if (src != SQLITE_OK) break;
+        if (done_out || (!done_in && any_out)) {
+            (*skipped)++;
+            continue;
+        }
+        if (done_in) { /* a finished run wins over a failed one */
+            src = bind_all(del, "i", out_eid);
+            if (src == SQLITE_OK) src = sqlite3_bind_value(del, 2, sqlite3_column_value(r, 18));
+            if (src == SQLITE_OK) src = sqlite3_bind_value(del, 3, sqlite3_column_value(r, 2));
+            if (src == SQLITE_OK) src = step_done(del);
+        }
+        if (src == SQLITE_OK) src = sqlite3_bind_int64(rins, 1, out_eid);
+        for (int k = 0; src == SQLITE_OK && k < RUN_NCOLS; k++) src = sqlite3_bind_value(rins, k + 2, sqlite3_column_value(r, k + 2));
+        if (src == SQLITE_OK) src = step_done(rins);
+        if (src != SQLITE_OK) break;
+        int64_t out_run = sqlite3_last_insert_rowid(out->db);
+        rc = copy_children(out, idb, "run_params", "key, value, value_num", in_run, out_run, err);
+        if (!rc) rc = copy_children(out, idb, "epochs", "epoch, train_loss, train_risk, val_loss, val_risk, seconds",
+                                    in_run, out_run, err);
+        if (!rc) rc = copy_children(out, idb, "metrics", "split, attack, name, value", in_run, out_run, err);
+        if (!rc) rc = copy_children(out, idb, "agent_metrics", "agent_index, agent_name, split, name, value", in_run,
+                                    out_run, err);
+        (*copied)++;
+    }
+    if (!rc && src == SQLITE_OK && rrc != SQLITE_DONE) src = rrc;
+    sqlite3_finalize(r);
+    sqlite3_finalize(have);
+    sqlite3_finalize(del);
+    sqlite3_finalize(rins);
+    if (!rc && src != SQLITE_OK) rc = db_fail(out, src, err, "merging the runs of %s", in->path);
+    /* which run answers each experiment's cells: the input's lists, by key */
+    sqlite3_stmt *l = NULL, *link = NULL;
+    if (!rc) {
+        src = sqlite3_prepare_v2(idb, "SELECT l.experiment_id, r.cell_key, l.cell_id, l.method, l.params FROM "
+                                      "experiment_runs l JOIN runs r ON r.id = l.run_id WHERE r.status = 'done'",
+                                 -1, &l, NULL);
+        if (src != SQLITE_OK) rc = l2d_seterr(err, code_of(src), "%s: experiment_runs: %s", in->path, sqlite3_errmsg(idb));
+    }
+    if (!rc) {
+        src = sqlite3_prepare_v2(
+            out->db,
+            "INSERT OR REPLACE INTO experiment_runs (experiment_id, run_id, cell_id, method, params) "
+            "SELECT ?1, r.id, ?3, ?4, ?5 FROM runs r WHERE r.cell_key = ?2 AND r.status = 'done' AND " SAME_NAME " "
+            "AND NOT EXISTS (SELECT 1 FROM experiment_runs x JOIN runs y ON y.id = x.run_id "
+            "WHERE x.experiment_id = ?1 AND x.cell_id = ?3 AND y.status = 'done') ORDER BY r.id LIMIT 1",
+            -1, &link, NULL);
+        int lrc = SQLITE_OK;
+        while (src == SQLITE_OK && (lrc = sqlite3_step(l)) == SQLITE_ROW) {
+            int64_t out_eid = -1, in_eid = sqlite3_column_int64(l, 0);
+            for (size_t k = 0; k < nmap; k++)
+                if (map[2 * k] == in_eid) out_eid = map[2 * k + 1];
+            src = sqlite3_bind_int64(link, 1, out_eid);
+            for (int k = 1; src == SQLITE_OK && k < 5; k++) src = sqlite3_bind_value(link, k + 1, sqlite3_column_value(l, k));
+            if (src == SQLITE_OK) src = step_done(link);
+        }
+        if (src == SQLITE_OK && lrc != SQLITE_DONE) src = lrc;
+        if (src != SQLITE_OK) rc = db_fail(out, src, err, "merging the cell lists of %s", in->path);
+    }
+    sqlite3_finalize(l);
+    sqlite3_finalize(link);
+    free(map);
+    return rc;
+}
+
+int l2d_store_merge(const char *out_path, const char *const *in, size_t nin, size_t *copied, size_t *skipped,
+                    struct l2d_error *err)
+{
+    *copied = *skipped = 0;
+    struct l2d_store *out = NULL;
+    for (size_t k = 0; k < nin; k++) {
+        struct stat a, b;
+        if (!stat(out_path, &a) && !stat(in[k], &b) && a.st_dev == b.st_dev && a.st_ino == b.st_ino)
+            return l2d_seterr(err, L2D_EINVAL, "%s: is also the output", in[k]);
+    }
+    int rc = l2d_store_open(out_path, &out, err);
+    if (rc) return rc;
+    rc = exec(out, "BEGIN IMMEDIATE", err);
+    for (size_t k = 0; !rc && k < nin; k++) {
+        struct l2d_store *st = NULL;
+        rc = l2d_store_open_readonly(in[k], &st, err);
+        if (!rc) rc = merge_one(out, st, copied, skipped, err);
+        l2d_store_close(st);
+    }
+    if (!rc) rc = exec(out, "COMMIT", err);
+    if (rc) rollback(out);
+    l2d_store_close(out);
+    return rc;
+}
