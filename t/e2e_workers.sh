@@ -104,6 +104,8 @@ l2d run: worker 2: --device cuda:0" "worker k gets device list[k % n]"
 is "$(grep -c '^l2d run: worker' "$T_TMP/errd")" "2" "--devices alone: one worker per device"
 "$L2D" run "$cfg" --db "$db" --devices 0,gpu --dry-run 2>"$T_TMP/errd"
 is "$?" "2" "--devices with a bad name: usage error"
+"$L2D" run "$cfg" --db "$db" --jobs 3 --set train.lr=-1 2>"$T_TMP/errd"
+is "$?|$(grep -c 'train.lr' "$T_TMP/errd")" "2|1" "--jobs 3 with a bad value: refused once, before any worker (exit 2)"
 "$L2D" run "$cfg" --db "$db" --jobs 0 --dry-run 2>"$T_TMP/errd"
 is "$?" "2" "--jobs 0: usage error"
 finish

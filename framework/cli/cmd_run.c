@@ -325,6 +325,21 @@ int l2d_cmd_run(int argc, char **argv)
         for (long k = 0; k < njobs && !quiet; k++)
             fprintf(stderr, "l2d run: worker %ld: --device %s\n", k, devs ? devs[(size_t)k % ndevs] : device ? device : "(the configuration's)");
         if (!dry) {
+            /* a bad configuration is said once, before any worker starts
+             * (the device of each worker is checked by the worker) */
+            struct l2d_run_opts check = o;
+            check.dry_run = 1;
+            check.event = NULL;
+            check.device = devs ? "cpu" : o.device;
+            struct l2d_run_summary csum;
+            struct l2d_error cerr = {0};
+            if (l2d_run_experiment(&check, &csum, &cerr)) {
+                fprintf(stderr, "l2d run: %s\n", cerr.msg);
+                free_strings(devs, ndevs);
+                free_strings(unsets, nunsets);
+                free(sets);
+                return 2;
+            }
             rc = run_workers(&o, &view, njobs, devs, ndevs);
             free_strings(devs, ndevs);
             free_strings(unsets, nunsets);

@@ -821,7 +821,7 @@ int l2d_store_key_states(struct l2d_store *st, const char *experiment, struct l2
         free(v);
         return db_fail(st, src, err, "runs of experiment %s", experiment);
     }
-    qsort(v, k, sizeof *v, key_cmp); /* SQLite's order is already by key; qsort makes sure */
+    if (k) qsort(v, k, sizeof *v, key_cmp); /* SQLite's order is already by key; qsort makes sure */
     *out = v;
     *n = k;
     return 0;
@@ -830,6 +830,7 @@ int l2d_store_key_states(struct l2d_store *st, const char *experiment, struct l2
 const struct l2d_key_state *l2d_key_state_find(const struct l2d_key_state *v, size_t n, const char *key)
 {
     struct l2d_key_state probe;
+    if (!v || !n) return NULL;
     snprintf(probe.key, sizeof probe.key, "%s", key);
     return bsearch(&probe, v, n, sizeof *v, key_cmp);
 }
