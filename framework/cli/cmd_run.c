@@ -207,6 +207,8 @@ static int run_workers(const struct l2d_run_opts *base, struct view *view, long 
             struct l2d_run_opts o = *base;
             o.event_self = &v;
             if (devs) o.device = devs[(size_t)k % ndevs];
+            o.worker_index = (unsigned)k;
+            o.worker_count = (unsigned)njobs;
             struct l2d_run_summary sum;
             struct l2d_error err = {0};
             int rc = l2d_run_experiment(&o, &sum, &err);
@@ -318,7 +320,7 @@ int l2d_cmd_run(int argc, char **argv)
     const char *le = getenv("L2D_CLAIM_LEASE");
     if (le && *le) lease = atof(le);
     struct view view = {isatty(2) && njobs == 1, quiet, 0, ""};
-    struct l2d_run_opts o = {config, sets, nsets, db, ppath, si, sn, dry, on_event, &view, device, lease};
+    struct l2d_run_opts o = {config, sets, nsets, db, ppath, si, sn, dry, on_event, &view, device, lease, 0, 0};
     signal(SIGINT, on_signal);
     signal(SIGTERM, on_signal);
     if (njobs > 1 || devs) {

@@ -365,6 +365,18 @@ static int run_one(struct ctx *c, struct l2d_store *st, int64_t exp_id, const st
     return rc;
 }
 
+/* The j-th cell a worker looks at: alone, the sweep's order; worker k of K
+ * (--jobs) goes seed by seed (cells of one seed share their data and fitted
+ * agents, which the cache keeps) starting at seed k S / K, so that workers
+ * rarely fit the same agents. */
+static size_t scan_order(const struct l2d_cellset *cs, const struct l2d_run_opts *o, size_t j)
+{
+    if (o->worker_count <= 1) return j;
+    size_t ns = l2d_cellset_nseeds(cs), nc = l2d_cellset_count(cs) / ns;
+    size_t off = (size_t)o->worker_index * ns / o->worker_count;
+    return (j % nc) * ns + (j / nc + off) % ns;
+}
+
 /* The cells of this shard: each is claimed before it is trained; a cell
  * another worker holds is retried until it is done, failed in this sweep,
  * or its claim lapses. */
@@ -384,7 +396,7 @@ static int run_cells(struct ctx *c, struct l2d_store *st, int64_t exp_id, const 
         if (pass && !npend) break;
         if (pass) sleep_s(0.25);
         for (size_t j = 0; j < count && !rc && !stop; j++) {
-            size_t i = pass ? pend[j] : j;
+            size_t i = pass ? pend[j] : scan_order(cs, o, j);
             if (!pass && !in_shard(o, i)) continue;
             if (!pass) c->cell++;
             char key[33];

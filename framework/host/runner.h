@@ -44,6 +44,8 @@ struct l2d_run_opts {
                                  NULL: the config's (default cpu) */
     double claim_lease;       /* seconds a claim on a cell lasts without renewal (it is
                                  renewed while the cell trains); 0: 300 */
+    unsigned worker_index, worker_count; /* --jobs: this worker among the count (0, 0:
+                                 alone); picks where its scan of the cells starts */
 };
 
 struct l2d_run_summary {
