@@ -20,9 +20,19 @@ T_TMP=$(mktemp -d /tmp/l2d-slurm.XXXXXX)
 chmod 755 "$T_TMP"
 pids=""
 cleanup() {
+    # munged itself first (runuser, its parent, then reaps it), then the rest
+    [ -s "$T_TMP/msock/munged.pid" ] && kill "$(cat "$T_TMP/msock/munged.pid")" 2>/dev/null
     for p in $pids; do kill "$p" 2>/dev/null; done
-    sleep 0.5
+    i=0
+    while [ "$i" -lt 20 ]; do
+        alive=""
+        for p in $pids; do kill -0 "$p" 2>/dev/null && alive=1; done
+        [ -z "$alive" ] && break
+        sleep 0.25
+        i=$((i + 1))
+    done
     for p in $pids; do kill -9 "$p" 2>/dev/null; done
+    wait 2>/dev/null
     rm -rf "$T_TMP"
 }
 trap cleanup EXIT
