@@ -394,7 +394,7 @@ static int run_cells(struct ctx *c, struct l2d_store *st, int64_t exp_id, const 
     for (int pass = 0; !rc && !stop; pass++) {
         size_t np = 0, count = pass ? npend : n;
         if (pass && !npend) break;
-        if (pass) sleep_s(0.25);
+        if (pass) sleep_s(pass < 5 ? 0.25 * pass : 2); /* others' cells may train for hours: back off */
         for (size_t j = 0; j < count && !rc && !stop; j++) {
             size_t i = pass ? pend[j] : scan_order(cs, o, j);
             if (!pass && !in_shard(o, i)) continue;
