@@ -31,6 +31,7 @@
 #include "core/train.h"
 #include "host/loader.h"
 #include "host/params.h"
+#include "l2d/device.h"
 #include "l2d/engine.h"
 #include "l2d/model.h"
 #include "l2d/plugin.h"
@@ -41,7 +42,7 @@ struct opts {
     int nh, epochs, threads, steps;
     double eps, adv_weight;
     uint64_t seed;
-    const char *plugin_path, *dump;
+    const char *plugin_path, *dump, *device;
 };
 
 static void usage(FILE *f)
@@ -49,7 +50,7 @@ static void usage(FILE *f)
     fprintf(f,
             "usage: sard_epoch [--rows N] [--dim D] [--agents A] [--hidden 8,16] [--batch B]\n"
             "                  [--epochs E] [--threads T] [--steps S] [--eps X] [--adv-weight W]\n"
-            "                  [--seed S] [--plugin-path DIRS] [--dump FILE]\n");
+            "                  [--seed S] [--plugin-path DIRS] [--dump FILE] [--device cpu|cuda|cuda:N]\n");
 }
 
 static int parse_size(const char *s, size_t *out)
@@ -66,7 +67,7 @@ static int parse_opts(int argc, char **argv, struct opts *o)
 {
     *o = (struct opts){.n = 16512, .dim = 8, .agents = 4, .batch = 8096, .hidden = {8, 16},
                        .nh = 2, .epochs = 7, .threads = 2, .steps = 10, .eps = 0.25,
-                       .adv_weight = 0.05, .seed = 1};
+                       .adv_weight = 0.05, .seed = 1, .device = "cpu"};
     for (int i = 1; i < argc; i++) {
         const char *a = argv[i], *v = i + 1 < argc ? argv[i + 1] : NULL;
         size_t z;
@@ -93,6 +94,7 @@ static int parse_opts(int argc, char **argv, struct opts *o)
         else if (!strcmp(a, "--seed")) bad = parse_size(v, &z), o->seed = z;
         else if (!strcmp(a, "--plugin-path")) o->plugin_path = v;
         else if (!strcmp(a, "--dump")) o->dump = v;
+        else if (!strcmp(a, "--device")) o->device = v;
         else {
             fprintf(stderr, "sard_epoch: unknown option %s\n", a);
             usage(stderr);
@@ -119,6 +121,8 @@ static int cmp_double(const void *a, const void *b)
 struct cpu_marks {
     double *t;
     int n;
+    int dev;          /* CUDA device, or -1 */
+    size_t mem_peak;  /* device memory in use, the largest at an epoch's end */
 };
 
 static double cpu_now(void)
@@ -133,6 +137,9 @@ static void on_epoch(void *self, int epoch, int epochs, double train_loss, doubl
     struct cpu_marks *c = self;
     (void)epochs, (void)train_loss, (void)val_risk;
     if (epoch >= 1 && epoch <= c->n) c->t[epoch] = cpu_now();
+    size_t used;
+    if (c->dev >= 0 && l2d_cuda_mem_used(c->dev, &used, NULL) == 0 && used > c->mem_peak)
+        c->mem_peak = used;
 }
 
 static double median_of(double *v, size_t m)
@@ -231,7 +238,11 @@ int main(int argc, char **argv)
     for (size_t k = 0; k < n * A; k++) c[k] = fabs(l2d_rng_normal(&rng));
     l2d_rng_seed(&rng, l2d_seed_mix(o.seed, "bench.init"));
     const struct l2d_arch arch = {L2D_ARCH_MLP, D, A, (size_t)o.nh, o.hidden};
-    if ((rc = l2d_model_create(&rej, &arch, -1, &rng, &err))) goto fail;
+    int dev = -1;
+    size_t mem0 = 0; /* device memory in use before the run: the context, other processes */
+    if ((rc = l2d_device_parse(o.device, &dev, &err))) goto fail;
+    if (dev >= 0 && (rc = l2d_cuda_mem_used(dev, &mem0, &err))) goto fail;
+    if ((rc = l2d_model_create(&rej, &arch, dev, &rng, &err))) goto fail;
     if (o.dump && dump(o.dump, &o, rej, x, c, n)) goto out;
 
     if ((rc = l2d_registry_default(&reg, o.plugin_path, &err))) goto fail;
@@ -252,12 +263,12 @@ int main(int argc, char **argv)
         goto fail;
 
     struct l2d_attack_handle atk = {aops, ast};
-    struct l2d_surrogate_inst sur = {sops, sst, "smooth-adv", &atk, NULL, NULL};
+    struct l2d_surrogate_inst sur = {sops, sst, "smooth-adv", &atk, NULL, NULL, NULL, NULL};
     struct l2d_train_cfg cfg = {.epochs = o.epochs, .batch = o.batch, .lr = 0.01,
                                 .optimizer = L2D_OPT_ADAM, .weight_decay = 1e-4,
                                 .warmup = 0, .cosine = 0, .select_best = 0, .seed = o.seed};
     struct l2d_train_result res;
-    struct cpu_marks marks = {cpu, o.epochs};
+    struct cpu_marks marks = {cpu, o.epochs, dev, mem0};
     cpu[0] = cpu_now();
     if ((rc = l2d_train_rejector(&cfg, rej, &sur, &(struct l2d_data){n, D, x, NULL, NULL, 0}, c,
                                  NULL, NULL, ep, &res, on_epoch, &marks, &err)))
@@ -289,6 +300,12 @@ int main(int argc, char **argv)
     for (int k = 0; k < o.nh; k++) printf("%s%zu", k ? "," : " ", o.hidden[k]);
     printf(", batch %zu, pgd%d eps %g, adv_weight %g\n", o.batch, o.steps, o.eps, o.adv_weight);
     printf("threads = %d\n", o.threads);
+    printf("device = %s\n", o.device);
+    /* the rise of the device's memory in use over its value before the run,
+     * sampled at the end of each epoch (buffers are kept through the run, so
+     * that is where it peaks); includes what cudaMalloc rounds up, unlike
+     * PyTorch's max_memory_allocated, which counts tensors' bytes */
+    if (dev >= 0) printf("peak_gpu_bytes = %zu\n", marks.mem_peak - mem0);
     printf("epochs_timed = %zu (of %d; the first is warm-up)\n", m, o.epochs);
     printf("epoch_seconds_median = %.6f\n", med);
     printf("epoch_seconds_min = %.6f\n", mn);

@@ -106,6 +106,10 @@ static void on_event(void *self, const struct l2d_run_event *ev)
         end_line(v);
         fprintf(stderr, "%s[run %zu/%zu] %s: %s, skipped\n", v->who, ev->cell, ev->ntodo, ev->cell_id, ev->message);
         break;
+    case L2D_EV_NOTICE:
+        end_line(v);
+        fprintf(stderr, "l2d run: note: %s\n", ev->message);
+        break;
     case L2D_EV_CELL_FAIL:
         end_line(v);
         fprintf(stderr, "%s[run %zu/%zu] %s: FAILED: %s\n", v->who, ev->cell, ev->ntodo, ev->cell_id, ev->message);

@@ -221,7 +221,7 @@ int l2d_rejector_alloc(struct l2d_model *rej, const struct l2d_data *data, size_
     if (!s || !row) rc = l2d_seterr(err, L2D_ENOMEM, "rejector allocation: out of memory");
     for (size_t i0 = 0; !rc && i0 < n; i0 += chunk) {
         size_t B = n - i0 < chunk ? n - i0 : chunk;
-        rc = l2d_model_forward(rej, data->x + i0 * data->dim, B, s, err);
+        rc = l2d_model_forward_host(rej, data->x + i0 * data->dim, B, s, err);
         for (size_t i = 0; !rc && i < B; i++) {
             for (size_t j = 0; j < A; j++) {
                 row[j] = s[i * A + j];

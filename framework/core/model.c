@@ -143,6 +143,13 @@ int l2d_model_forward(struct l2d_model *m, const float *x, size_t B, float *y,
     return m->be->forward(m, x, B, y, err);
 }
 
+int l2d_model_forward_host(struct l2d_model *m, const float *x, size_t B, float *y,
+                           struct l2d_error *err)
+{
+    if (!m || !x || !y) return l2d_seterr(err, L2D_EINVAL, "model forward: NULL argument");
+    return m->be->forward_host(m, x, B, y, err);
+}
+
 int l2d_model_backward(struct l2d_model *m, const float *dy, size_t B, float *dx, int accumulate,
                        struct l2d_error *err)
 {

@@ -151,4 +151,5 @@ const struct l2d_model_backend l2d_model_backend_cpu = {
     .get_grads_host = cpu_get_grads_host,
     .params = cpu_params,
     .grads = cpu_grads,
+    .forward_host = cpu_forward,
 };

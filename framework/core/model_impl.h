@@ -35,6 +35,10 @@ struct l2d_model_backend {
     /* params/grads where the model lives (struct l2d_mlp_view's layout) */
     float *(*params)(struct l2d_model *m);
     float *(*grads)(struct l2d_model *m);
+    /* forward on host arrays whatever the device (copies and synchronises
+     * on a GPU): for evaluation code that works on host splits */
+    int (*forward_host)(struct l2d_model *m, const float *x, size_t B, float *y,
+                        struct l2d_error *err);
 };
 
 struct l2d_model {

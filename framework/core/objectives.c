@@ -8,6 +8,9 @@
 
 #include "core/model_impl.h"
 #include "core/objectives.h"
+#ifdef L2D_HAVE_CUDA
+#include "cuda/eval_cuda.h"
+#endif
 
 /* Phi_01^nu(r, j) from log s_j, and the factor -s_j^(nu-1) of its gradient
  * dPhi/dr_k = -s_j^(nu-1) (delta_jk - s_k). expm1 keeps nu near 1 exact. */
@@ -178,6 +181,14 @@ int l2d_rej_attack(const struct l2d_attack_handle *atk, struct l2d_model *m, con
     if (!atk || !atk->ops || !atk->ops->perturb)
         return l2d_seterr(err, L2D_EINVAL, "attack objective: no attack plugin");
     if (!x || !x_adv) return l2d_seterr(err, L2D_EINVAL, "attack objective: no x or x_adv");
+    if (l2d_model_device(m) >= 0) {
+#ifdef L2D_HAVE_CUDA
+        return l2d_cuda_rej_attack_host(atk, m, x, c, B, nu, target, lo, hi, seed, x_adv, NULL,
+                                        err);
+#else
+        return l2d_seterr(err, L2D_EUNSUPPORTED, "attack: a CUDA model in a build without CUDA");
+#endif
+    }
     struct l2d_rej_objective o;
     int rc = l2d_rej_objective_init(&o, m, c, B, l2d_model_out(m), nu, target, lo, hi, err);
     if (!rc) rc = atk->ops->perturb(atk->state, &o.obj, x, B, x_adv, seed, err);

@@ -10,6 +10,9 @@
 #include "core/model_check.h"
 #include "core/model_impl.h"
 #include "core/objectives.h"
+#ifdef L2D_HAVE_CUDA
+#include "cuda/train_cuda.h"
+#endif
 #include "core/train.h"
 
 volatile sig_atomic_t l2d_interrupted = 0;
@@ -112,6 +115,13 @@ int l2d_rejector_loss_risk(struct l2d_model *rej, const struct l2d_surrogate_ins
                            const struct l2d_data *data, const double *c, double *loss,
                            double *risk, struct l2d_error *err)
 {
+    if (rej && l2d_model_device(rej) >= 0) {
+#ifdef L2D_HAVE_CUDA
+        return l2d_cuda_rejector_loss_risk(rej, sur, data, c, loss, risk, err);
+#else
+        return l2d_seterr(err, L2D_EUNSUPPORTED, "loss/risk: a CUDA model in a build without CUDA");
+#endif
+    }
     if (!rej || !data || !c || !risk)
         return l2d_seterr(err, L2D_EINVAL, "loss/risk: missing rejector, data, costs or output");
     if (l2d_model_in(rej) != data->dim)
@@ -287,6 +297,14 @@ int l2d_train_rejector(const struct l2d_train_cfg *cfg, struct l2d_model *rej,
 {
     int rc = check_args(cfg, rej, sur, train, c_train, val, c_val, epochs, err);
     if (rc) return rc;
+    if (l2d_model_device(rej) >= 0) {
+#ifdef L2D_HAVE_CUDA
+        return l2d_cuda_train_rejector_log(cfg, rej, sur, train, c_train, val, c_val, epochs, res,
+                                           progress, progress_self, sur->log, sur->log_self, err);
+#else
+        return l2d_seterr(err, L2D_EUNSUPPORTED, "training: a CUDA model in a build without CUDA");
+#endif
+    }
     const size_t n = train->n, dim = train->dim, A = l2d_model_out(rej);
     const size_t Bmax = cfg->batch < n ? cfg->batch : n;
     const size_t nb = (n + Bmax - 1) / Bmax;

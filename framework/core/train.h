@@ -45,6 +45,10 @@ struct l2d_surrogate_inst {
     const char *name;                       /* for messages; may be NULL */
     const struct l2d_attack_handle *attack; /* may be NULL */
     const float *lo, *hi;                   /* valid input range or NULL */
+    /* Notices (a plugin on the slow path of a GPU run), each said once per
+     * training run; may be NULL. */
+    void (*log)(void *self, const char *msg);
+    void *log_self;
 };
 
 /* Called after every epoch (1-based epoch). */

@@ -125,6 +125,25 @@ int l2d_device_info(int cuda_index, struct l2d_device_info *info, struct l2d_err
 #endif
 }
 
+int l2d_cuda_mem_used(int cuda_index, size_t *bytes, struct l2d_error *err)
+{
+    if (!bytes) return l2d_seterr(err, L2D_EINVAL, "memory in use: no output");
+    *bytes = 0;
+#ifdef L2D_HAVE_CUDA
+    size_t fr = 0, tot = 0;
+    cudaError_t e = cudaSetDevice(cuda_index);
+    if (e == cudaSuccess) e = cudaMemGetInfo(&fr, &tot);
+    if (e != cudaSuccess)
+        return l2d_seterr(err, L2D_EUNSUPPORTED, "cuda:%d: memory in use: %s", cuda_index,
+                          cudaGetErrorString(e));
+    *bytes = tot - fr;
+    return 0;
+#else
+    return l2d_seterr(err, L2D_EUNSUPPORTED, "cuda:%d: l2d was built without the CUDA backend",
+                      cuda_index);
+#endif
+}
+
 #ifndef L2D_HAVE_CUDA
 int l2d_cuda_selftest(int cuda_index, struct l2d_error *err)
 {

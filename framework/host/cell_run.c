@@ -199,16 +199,9 @@ int l2d_cell_run(const struct l2d_cfg *cfg, const struct l2d_registry *reg,
     }
     struct l2d_rng rng;
     l2d_rng_seed(&rng, l2d_seed_mix((uint64_t)seed, "rejector"));
-    /* THE check that keeps a CUDA cell off the CPU until the CUDA training
-     * engine lands: never a silent fall-back */
-    if (progress && progress->device >= 0) {
-        rc = l2d_seterr(err, L2D_EUNSUPPORTED,
-                        "cuda:%d: the CUDA training engine is not in this build yet (use --device cpu)",
-                        progress->device);
-        goto out;
-    }
     const struct l2d_arch arch = {L2D_ARCH_MLP, cd->info.dim, cd->A, (size_t)nh, hidden};
-    if ((rc = l2d_model_create(&rej, &arch, -1, &rng, err))) goto out;
+    const int device = progress ? progress->device : -1; /* the runner checked it exists */
+    if ((rc = l2d_model_create(&rej, &arch, device, &rng, err))) goto out;
 
     /* the surrogate */
     const char *sname = l2d_cfg_get(cfg, "train", "surrogate");
@@ -222,6 +215,10 @@ int l2d_cell_run(const struct l2d_cfg *cfg, const struct l2d_registry *reg,
     struct l2d_host host = {sizeof host, l2d_seed_mix((uint64_t)seed, "surrogate"), NULL, NULL, NULL};
     sur.ops = sl->desc->ops;
     sur.name = sl->desc->name;
+    if (progress && progress->notice) {
+        sur.log = progress->notice;
+        sur.log_self = progress->self;
+    }
     if ((rc = sur.ops->create(&ps, &host, &sur.state, err))) {
         sur.ops = NULL;
         goto out;

@@ -16,6 +16,7 @@ struct l2d_cell_progress {
     void *self;
     int device;  /* -1: the CPU; N >= 0: cuda:N (checked to exist by the caller).
                     Set it: 0 is cuda:0. No settings at all (NULL) is the CPU. */
+    void (*notice)(void *self, const char *msg); /* training's notices; may be NULL */
 };
 
 /* What a cell produced; owned here, freed by l2d_cell_result_free. */

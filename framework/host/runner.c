@@ -48,6 +48,8 @@ struct ctx {
     struct l2d_store *st;              /* claims are renewed while a cell trains */
     const char *owner;
     double lease, renewed;
+    char notices[8][256];              /* notices passed on already (on_notice) */
+    size_t nnotices;
 };
 
 static void emit(struct ctx *c, enum l2d_run_event_kind kind, const char *fmt, ...)
@@ -82,6 +84,20 @@ static void on_log(void *self, const char *msg)
 {
     renew(self);
     emit(self, L2D_EV_STAGE, "%s", msg);
+}
+
+/* A notice from training (a plugin on a GPU run's slow path): every cell of
+ * a sweep would say it again, so each distinct text is passed on once. */
+static void on_notice(void *self, const char *msg)
+{
+    struct ctx *c = self;
+    for (size_t k = 0; k < c->nnotices; k++)
+        if (!strcmp(c->notices[k], msg)) return;
+    if (c->nnotices < sizeof c->notices / sizeof *c->notices) {
+        snprintf(c->notices[c->nnotices], sizeof c->notices[0], "%s", msg);
+        c->nnotices++;
+    }
+    emit(c, L2D_EV_NOTICE, "%s", msg);
 }
 
 static void on_epoch(void *self, int epoch, int epochs, double loss, double risk)
@@ -326,7 +342,7 @@ static int run_one(struct ctx *c, struct l2d_store *st, int64_t exp_id, const st
     struct l2d_cell_data *cd = NULL;
     int crc = cache_get(dc, cell, reg, c, &cd, &cerr);
     if (!crc) {
-        struct l2d_cell_progress pg = {on_epoch, c, c->dev->index};
+        struct l2d_cell_progress pg = {on_epoch, c, c->dev->index, on_notice};
         crc = l2d_cell_run(cell->cfg, reg, cd, cell->seed, &pg, &res, &cerr);
     }
     double t1 = now_unix();
@@ -563,7 +579,8 @@ int l2d_run_experiment(const struct l2d_run_opts *o, struct l2d_run_summary *sum
     snprintf(sum->experiment, sizeof sum->experiment, "%s", name);
     sum->ncells = n;
     l2d_store_owner(owner, sizeof owner);
-    struct ctx c = {o, 0, n, 0, NULL, &dev, NULL, owner, o->claim_lease > 0 ? o->claim_lease : 300, 0};
+    struct ctx c = {.o = o, .ncells = n, .dev = &dev, .owner = owner,
+                    .lease = o->claim_lease > 0 ? o->claim_lease : 300};
     for (size_t i = 0; i < n; i++) c.ntodo += in_shard(o, i);
     emit(&c, L2D_EV_PLAN, "%zu cells, %zu in this shard", n, c.ntodo);
     struct stat sb;

@@ -15,6 +15,8 @@ enum l2d_run_event_kind {
     L2D_EV_CELL_DONE,  /* message: headline metrics */
     L2D_EV_CELL_SKIP,  /* already in the database */
     L2D_EV_CELL_FAIL,  /* message: the error */
+    L2D_EV_NOTICE,     /* message: something the user should know once (a
+                          plugin on the slow path of a GPU run) */
     L2D_EV_CELL_STATUS /* --dry-run: message "done", "failed" or "to run" */
 };
 

@@ -4,8 +4,8 @@
  * Returns per row the better of the clean x and the stepped point, so the
  * objective never gets worse.
  *
- * Parameters: eps (>= 0, default 0.25), clamp (default true). */
-#include "config.h"
+ * Parameters: eps (>= 0, default 0.25), clamp (default false).
+ * describe() and perturb_device as for pgd (one step of size eps). */
 
 #include <math.h>
 #include <stdlib.h>
@@ -39,13 +39,38 @@ static int fgsm_perturb(void *state, const struct l2d_objective *obj, const floa
     return l2d_pgd_run(state, obj, x, B, x_adv, seed, err);
 }
 
-static void fgsm_destroy(void *state) { free(state); }
+static void fgsm_destroy(void *state)
+{
+#ifdef L2D_PLUGIN_CUDA
+    if (state) l2d_pgd_device_free(state);
+#endif
+    free(state);
+}
+
+static int fgsm_describe(void *state, struct l2d_pgd_spec *spec)
+{
+    l2d_pgd_describe(state, spec);
+    return 0;
+}
+
+#ifdef L2D_PLUGIN_CUDA
+static int fgsm_perturb_device(void *state, const struct l2d_objective *obj, const float *x,
+                             size_t B, float *x_adv, uint64_t seed, void *stream,
+                             struct l2d_error *err)
+{
+    return l2d_pgd_run_device(state, obj, x, B, x_adv, seed, stream, err);
+}
+#endif
 
 static const struct l2d_attack_ops fgsm_ops = {
     .struct_size = sizeof(struct l2d_attack_ops),
     .create = fgsm_create,
     .perturb = fgsm_perturb,
     .destroy = fgsm_destroy,
+#ifdef L2D_PLUGIN_CUDA
+    .perturb_device = fgsm_perturb_device,
+#endif
+    .describe = fgsm_describe,
 };
 
 static const struct l2d_param_spec fgsm_params[] = {

@@ -14,8 +14,11 @@
  *
  * Unlike textbook PGD, which returns the last iterate, perturb() returns per
  * row the best iterate seen, the clean x included: the objective at x_adv is
- * never worse than at x. */
-#include "config.h"
+ * never worse than at x.
+ *
+ * describe() gives this configuration as a struct l2d_pgd_spec (for SARD's
+ * fused kernel); perturb_device (pgd_device.cu, with CUDA) runs the same
+ * steps on a device objective, drawing the same random start. */
 
 #include <math.h>
 #include <stdlib.h>
@@ -60,13 +63,38 @@ static int pgd_perturb(void *state, const struct l2d_objective *obj, const float
     return l2d_pgd_run(state, obj, x, B, x_adv, seed, err);
 }
 
-static void pgd_destroy(void *state) { free(state); }
+static void pgd_destroy(void *state)
+{
+#ifdef L2D_PLUGIN_CUDA
+    if (state) l2d_pgd_device_free(state);
+#endif
+    free(state);
+}
+
+static int pgd_describe(void *state, struct l2d_pgd_spec *spec)
+{
+    l2d_pgd_describe(state, spec);
+    return 0;
+}
+
+#ifdef L2D_PLUGIN_CUDA
+static int pgd_perturb_device(void *state, const struct l2d_objective *obj, const float *x,
+                             size_t B, float *x_adv, uint64_t seed, void *stream,
+                             struct l2d_error *err)
+{
+    return l2d_pgd_run_device(state, obj, x, B, x_adv, seed, stream, err);
+}
+#endif
 
 static const struct l2d_attack_ops pgd_ops = {
     .struct_size = sizeof(struct l2d_attack_ops),
     .create = pgd_create,
     .perturb = pgd_perturb,
     .destroy = pgd_destroy,
+#ifdef L2D_PLUGIN_CUDA
+    .perturb_device = pgd_perturb_device,
+#endif
+    .describe = pgd_describe,
 };
 
 static const struct l2d_param_spec pgd_params[] = {

@@ -1,7 +1,6 @@
 /* PGD on an l2d_objective (Madry et al.), l_inf or l_2, optional random
  * start, keeping the best iterate per row. Shared by the pgd and fgsm
  * plugins; knows nothing about rejectors. */
-#include "config.h"
 
 #include <math.h>
 #include <stdlib.h>
@@ -16,6 +15,16 @@ int l2d_pgd_norm_parse(const char *s)
     if (!strcmp(s, "inf")) return L2D_PGD_LINF;
     if (!strcmp(s, "2")) return L2D_PGD_L2;
     return -1;
+}
+
+void l2d_pgd_describe(const struct l2d_pgd_cfg *cfg, struct l2d_pgd_spec *spec)
+{
+    spec->norm = cfg->norm == L2D_PGD_LINF ? L2D_NORM_LINF : L2D_NORM_L2;
+    spec->eps = cfg->eps;
+    spec->alpha = cfg->alpha;
+    spec->steps = cfg->steps;
+    spec->random_start = cfg->random_start;
+    spec->clamp = cfg->clamp;
 }
 
 static void clamp_range(float *v, size_t D, const float *lo, const float *hi)

@@ -33,8 +33,6 @@
  * so `path = data/california_housing.csv` works from a build tree and after
  * `make install`. The run seed picks the split; features are standardised
  * on the training split. */
-#include "config.h"
-
 #include <errno.h>
 #include <math.h>
 #include <stdarg.h>

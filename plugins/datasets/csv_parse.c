@@ -2,8 +2,6 @@
  * read once and its fields are cut out in place (unquoting only ever
  * shortens a field, so the write position never passes the read position),
  * so a table costs the file plus one pointer per field. */
-#include "config.h"
-
 #include <errno.h>
 #include <math.h>
 #include <stdint.h>

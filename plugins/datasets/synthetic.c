@@ -13,8 +13,6 @@
  * from separate streams, so changing n keeps the clusters); the run seed
  * (host->seed) fixes the train/val/test split only. Features are
  * standardised on the training split. */
-#include "config.h"
-
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>

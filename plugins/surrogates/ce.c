@@ -13,11 +13,18 @@
  * nu != 1 however close to 1 (no cancellation, no threshold needed); only
  * nu == 1 exactly takes the -log s_j branch, which is the limit of the
  * expm1 form. The infimum uses the same idea (see ce_infimum_row).
+ *
+ * The loss and its gradient are l2d/compsum.h's rows, which the device op
+ * (ce_device.cu) shares, so CPU and GPU run one formula.
  */
 #include <math.h>
 #include <stdlib.h>
 
+#include "l2d/compsum.h"
 #include "l2d/plugin.h"
+#ifdef L2D_PLUGIN_CUDA
+#include "surrogates_device.h"
+#endif
 
 struct ce_state {
     double nu;
@@ -78,73 +85,41 @@ static int ce_loss(void *state, const double *scores, const double *costs, size_
                    double *loss, double *grad, struct l2d_error *err)
 {
     const double nu = ((const struct ce_state *)state)->nu;
-    const double a = nu - 1;
     if (A < 2)
         return l2d_seterr(err, L2D_EINVAL, "ce: need at least 2 agents, got %zu", A);
-    /* scratch: tau[A], log s[A], w[A] = s^(nu-1) */
-    double *tau = malloc(3 * A * sizeof *tau);
-    if (!tau)
-        return l2d_seterr(err, L2D_ENOMEM, "ce: out of memory (%zu agents)", A);
-    double *ls = tau + A, *w = ls + A;
-    int rc = 0;
-    for (size_t i = 0; i < B && !rc; i++) {
+    for (size_t i = 0; i < B; i++) {
         const double *r = scores + i * A, *c = costs + i * A;
-        if ((rc = ce_check_costs(c, i, A, err)))
+        double *g = grad ? grad + i * A : NULL;
+        switch (l2d_compsum_row(r, c, A, nu, -1, &loss[i], g)) {
+        case L2D_COMPSUM_OK:
             break;
-        double m = r[0], lo = r[0];
-        for (size_t k = 0; k < A; k++) {
-            if (!isfinite(r[k])) {
-                rc = l2d_seterr(err, L2D_ENUMERIC, "ce: sample %zu: score of agent %zu is %g",
-                                i, k, r[k]);
-                break;
+        case L2D_COMPSUM_BAD_COST:
+            return ce_check_costs(c, i, A, err);
+        case L2D_COMPSUM_BAD_SCORE:
+            for (size_t k = 0; k < A; k++)
+                if (!isfinite(r[k]))
+                    return l2d_seterr(err, L2D_ENUMERIC, "ce: sample %zu: score of agent %zu is %g",
+                                      i, k, r[k]);
+            return l2d_seterr(err, L2D_EINTERNAL, "ce: sample %zu: bad score", i);
+        default: {
+            double m = r[0], lo = r[0];
+            for (size_t k = 0; k < A; k++) {
+                if (r[k] > m) m = r[k];
+                if (r[k] < lo) lo = r[k];
             }
-            if (r[k] > m)
-                m = r[k];
-            if (r[k] < lo)
-                lo = r[k];
+            return l2d_seterr(err, L2D_ENUMERIC,
+                              "ce: non-finite loss at sample %zu (nu = %g): score gap %g too "
+                              "large for this nu",
+                              i, nu, m - lo);
         }
-        if (rc)
-            break;
-        double se = 0;
-        for (size_t k = 0; k < A; k++)
-            se += exp(r[k] - m);
-        const double lse = m + log(se);
-        ce_tau(c, A, tau);
-        double L = 0, W = 0;
-        for (size_t j = 0; j < A; j++) {
-            ls[j] = r[j] - lse;
-            w[j] = a == 0 ? 1.0 : exp(a * ls[j]);
-            if (tau[j] == 0) /* 0 * inf must not become NaN */
-                continue;
-            L += tau[j] * (a == 0 ? -ls[j] : -expm1(a * ls[j]) / a);
-            W += tau[j] * w[j];
         }
-        if (!isfinite(L) || !isfinite(W)) {
-            rc = l2d_seterr(err, L2D_ENUMERIC,
-                            "ce: non-finite loss at sample %zu (nu = %g): score gap %g too "
-                            "large for this nu",
-                            i, nu, m - lo);
-            break;
-        }
-        loss[i] = L;
-        if (!grad)
-            continue;
-        /* d/dr_k sum_j tau_j Phi(r, j) = sum_j tau_j (-w_j)(delta_jk - s_k)
-         *                             = s_k W - tau_k w_k */
-        double *g = grad + i * A;
-        for (size_t k = 0; k < A; k++) {
-            double sk = exp(ls[k]);
-            g[k] = sk * W - (tau[k] == 0 ? 0.0 : tau[k] * w[k]);
-            if (!isfinite(g[k])) {
-                rc = l2d_seterr(err, L2D_ENUMERIC,
-                                "ce: non-finite gradient at sample %zu, agent %zu (nu = %g)", i,
-                                k, nu);
-                break;
-            }
-        }
+        for (size_t k = 0; g && k < A; k++)
+            if (!isfinite(g[k]))
+                return l2d_seterr(err, L2D_ENUMERIC,
+                                  "ce: non-finite gradient at sample %zu, agent %zu (nu = %g)", i,
+                                  k, nu);
     }
-    free(tau);
-    return rc;
+    return 0;
 }
 
 /* Infimum over scores of sum_j tau_j Phi_01^nu(r, j) (MT Thm 4.6 with the
@@ -211,6 +186,17 @@ static int ce_infimum(void *state, const double *costs, size_t B, size_t A, doub
     return rc;
 }
 
+#ifdef L2D_PLUGIN_CUDA
+/* The same rows on the device (ce_device.cu). */
+static int ce_loss_device(void *state, const float *scores, const double *costs, size_t B,
+                          size_t A, double scale, double *loss, float *grad, void *stream,
+                          struct l2d_error *err)
+{
+    return l2d_ce_loss_device(((const struct ce_state *)state)->nu, scores, costs, B, A, scale,
+                              loss, grad, stream, err);
+}
+#endif
+
 static const struct l2d_surrogate_ops ce_ops = {
     .struct_size = sizeof(struct l2d_surrogate_ops),
     .create = ce_create,
@@ -218,6 +204,9 @@ static const struct l2d_surrogate_ops ce_ops = {
     .infimum = ce_infimum,
     .train_batch = NULL,
     .destroy = ce_destroy,
+#ifdef L2D_PLUGIN_CUDA
+    .loss_device = ce_loss_device,
+#endif
 };
 
 static const struct l2d_plugin ce_plugin =

@@ -17,12 +17,14 @@
  *
  * Parameters: rho (> 0, default 1), nu (the u of ADV, >= 0, default 1).
  * No closed-form infimum: infimum = NULL. */
-#include "config.h"
-
 #include <math.h>
 #include <stdlib.h>
 
 #include "l2d/plugin.h"
+#include "rho_margin_row.h"
+#ifdef L2D_PLUGIN_CUDA
+#include "surrogates_device.h"
+#endif
 
 struct rho_margin {
     double rho, u;
@@ -43,15 +45,6 @@ static int rm_create(const struct l2d_params *p, const struct l2d_host *host, vo
     s->u = u;
     *state = s;
     return 0;
-}
-
-/* Psi^u(v) and its derivative (1 + v)^(-u), for v >= 0. */
-static double psi_u(double v, double u, double *dpsi)
-{
-    double l = log1p(v);
-    *dpsi = exp(-u * l);
-    if (u == 1.0) return l;
-    return expm1((1.0 - u) * l) / (1.0 - u);
 }
 
 static int rm_loss(void *state, const double *scores, const double *costs, size_t B, size_t A,
@@ -75,36 +68,8 @@ static int rm_loss(void *state, const double *scores, const double *costs, size_
             if (c[k] < 0)
                 return l2d_seterr(err, L2D_EINVAL,
                                   "rho-margin: cost [%zu][%zu] is %g (must be >= 0)", i, k, c[k]);
-            if (g) g[k] = 0.0;
         }
-        double l = 0.0;
-        for (size_t j = 0; j < A; j++) {
-            /* summed, not total - c_j: a small tau beside a large cost keeps
-             * its precision, and is exactly 0 when the other costs are */
-            double tau = 0.0;
-            for (size_t k = 0; k < A; k++)
-                if (k != j) tau += c[k];
-            double v = 0.0;
-            for (size_t jp = 0; jp < A; jp++) {
-                if (jp == j) continue;
-                double t = r[j] - r[jp];
-                v += t <= 0.0 ? 1.0 : t >= rho ? 0.0 : 1.0 - t / rho;
-            }
-            double dpsi;
-            l += tau * psi_u(v, s->u, &dpsi);
-            if (!g || tau == 0.0) continue;
-            /* d/dr of tau Psi^u(v): tau dpsi dv/dr, dv/dr_j = sum of -1/rho on
-             * the ramp, dv/dr_j' = +1/rho for each j' on the ramp */
-            const double w = tau * dpsi / rho;
-            for (size_t jp = 0; jp < A; jp++) {
-                if (jp == j) continue;
-                double t = r[j] - r[jp];
-                if (t >= 0.0 && t <= rho) {
-                    g[j] -= w;
-                    g[jp] += w;
-                }
-            }
-        }
+        double l = l2d_rm_row(r, c, A, rho, s->u, g);
         if (!isfinite(l))
             return l2d_seterr(err, L2D_ENUMERIC, "rho-margin: non-finite loss at row %zu", i);
         loss[i] = l;
@@ -114,6 +79,17 @@ static int rm_loss(void *state, const double *scores, const double *costs, size_
 
 static void rm_destroy(void *state) { free(state); }
 
+#ifdef L2D_PLUGIN_CUDA
+/* The same rows on the device (rho_margin_device.cu). */
+static int rm_loss_device(void *state, const float *scores, const double *costs, size_t B,
+                          size_t A, double scale, double *loss, float *grad, void *stream,
+                          struct l2d_error *err)
+{
+    const struct rho_margin *s = state;
+    return l2d_rm_loss_device(s->rho, s->u, scores, costs, B, A, scale, loss, grad, stream, err);
+}
+#endif
+
 static const struct l2d_surrogate_ops rm_ops = {
     .struct_size = sizeof(struct l2d_surrogate_ops),
     .create = rm_create,
@@ -121,6 +97,9 @@ static const struct l2d_surrogate_ops rm_ops = {
     .infimum = NULL,
     .train_batch = NULL,
     .destroy = rm_destroy,
+#ifdef L2D_PLUGIN_CUDA
+    .loss_device = rm_loss_device,
+#endif
 };
 
 static const struct l2d_param_spec rm_params[] = {

@@ -30,17 +30,24 @@
  * gives the whole loss per row and accumulates the gradient of the batch
  * mean.
  *
+ * train_batch_device (smooth_adv_device.cu, when built with CUDA) is the
+ * same step on device arrays: one fused kernel for every row's attack for
+ * every agent when the model shows its MLP and the attack describes itself
+ * as PGD, else the attack's perturb_device. The clean part's rows are
+ * l2d/compsum.h's, shared with the kernels.
+ *
  * Parameters: nu (>= 0, default 1), rho (> 0, default 1), adv_weight
  * (>= 0, default 0.01; 0 gives the clean part alone and needs no attack). */
-#include "config.h"
-
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
 
-#include "core/objectives.h"
+#include "l2d/compsum.h"
 #include "l2d/engine.h"
 #include "l2d/plugin.h"
+#ifdef L2D_PLUGIN_CUDA
+#include "smooth_adv_device.h"
+#endif
 
 struct sard {
     double u, rho, adv_weight;
@@ -49,6 +56,7 @@ struct sard {
     float *s0, *sa, *ds, *xa, *dcf; /* [B][A] x 3, [B][D], [B][A] */
     double *dclean;                 /* [B][A]: gradient of the mean loss w.r.t. r(x) */
     double *r, *rin, *dr, *g;       /* [A] scratch */
+    void *dev;                      /* device scratch (smooth_adv_device.cu) */
 };
 
 static int sard_create(const struct l2d_params *p, const struct l2d_host *host, void **state,
@@ -87,6 +95,9 @@ static void sard_destroy(void *state)
     struct sard *s = state;
     if (!s) return;
     sard_free_bufs(s);
+#ifdef L2D_PLUGIN_CUDA
+    l2d_sard_device_free(s->dev);
+#endif
     free(s);
 }
 
@@ -127,8 +138,17 @@ static int clean_row(const struct sard *s, const double *r, const double *c, siz
             return l2d_seterr(err, isfinite(c[k]) ? L2D_EINVAL : L2D_ENUMERIC,
                               "smooth-adv: cost of agent %zu is %g (must be finite and >= 0)", k, c[k]);
     for (size_t k = 0; k < A; k++) scratch[k] = r[k] / s->rho;
-    int rc = l2d_rej_objective_score(scratch, c, A, s->u, -1, value, dr, err);
-    if (rc) return rc;
+    switch (l2d_compsum_row(scratch, c, A, s->u, -1, value, dr)) {
+    case L2D_COMPSUM_OK:
+        break;
+    case L2D_COMPSUM_BAD_SCORE:
+        return l2d_seterr(err, L2D_ENUMERIC, "smooth-adv: a score is not finite");
+    case L2D_COMPSUM_BAD_COST: /* checked above */
+        return l2d_seterr(err, L2D_EINTERNAL, "smooth-adv: bad cost");
+    default:
+        return l2d_seterr(err, L2D_ENUMERIC,
+                          "smooth-adv: value is not finite (nu = %g, scores too far apart)", s->u);
+    }
     if (dr)
         for (size_t k = 0; k < A; k++) dr[k] /= s->rho;
     return 0;
@@ -338,7 +358,7 @@ static int sard_train_batch(void *state, const struct l2d_model_ctx *model,
     if (smooth) {
         struct inner in = {
             .obj = {.dim = D, .maximise = 1, .value_grad = inner_value_grad,
-                    .lo = model->lo, .hi = model->hi},
+                    .lo = model->lo, .hi = model->hi, .device = -1},
             .m = model, .s0 = s->s0, .B = B, .A = A, .s = s->sa, .ds = s->ds, .g = s->dr,
         };
         in.obj.self = &in;
@@ -379,6 +399,30 @@ static int sard_train_batch(void *state, const struct l2d_model_ctx *model,
     return 0;
 }
 
+#ifdef L2D_PLUGIN_CUDA
+/* The same step on device arrays (smooth_adv_device.cu). */
+static int sard_train_batch_device(void *state, const struct l2d_model_ctx *model,
+                                   const struct l2d_attack_handle *attack, const float *x,
+                                   const double *costs, size_t B, double *loss, void *stream,
+                                   struct l2d_error *err)
+{
+    struct sard *s = state;
+    const struct l2d_sard_params p = {s->u, s->rho, s->adv_weight, s->seed, s->batches};
+    int rc = l2d_sard_train_batch_device(&s->dev, &p, model, attack, x, costs, B, loss, stream,
+                                         err);
+    if (!rc && B) s->batches++;
+    return rc;
+}
+
+static int sard_device_replayable(void *state, const struct l2d_model_ctx *model,
+                                  const struct l2d_attack_handle *attack)
+{
+    struct sard *s = state;
+    const struct l2d_sard_params p = {s->u, s->rho, s->adv_weight, s->seed, s->batches};
+    return l2d_sard_device_replayable(&p, model, attack);
+}
+#endif
+
 static const struct l2d_surrogate_ops sard_ops = {
     .struct_size = sizeof(struct l2d_surrogate_ops),
     .create = sard_create,
@@ -386,6 +430,10 @@ static const struct l2d_surrogate_ops sard_ops = {
     .infimum = NULL,
     .train_batch = sard_train_batch,
     .destroy = sard_destroy,
+#ifdef L2D_PLUGIN_CUDA
+    .train_batch_device = sard_train_batch_device,
+    .device_replayable = sard_device_replayable,
+#endif
 };
 
 static const struct l2d_param_spec sard_params[] = {

@@ -42,6 +42,12 @@ int l2d_device_parse(const char *spec, int *cuda_index, struct l2d_error *err);
 /* Describe device cuda_index (-1: the CPU). */
 int l2d_device_info(int cuda_index, struct l2d_device_info *info, struct l2d_error *err);
 
+/* Device memory in use on CUDA device cuda_index (total minus free, as the
+ * driver counts it: every process and the CUDA context included), in
+ * bytes. Creates the context on first use. For benchmarks: the memory a
+ * run holds is the rise of this over its value before the run. */
+int l2d_cuda_mem_used(int cuda_index, size_t *bytes, struct l2d_error *err);
+
 /* Runs a tiny kernel on CUDA device cuda_index and checks its result:
  * proves that the kernels in libl2d load and run on this GPU (0 on
  * success). Without the backend: L2D_EUNSUPPORTED. */

@@ -55,6 +55,12 @@ void *l2d_model_stream(const struct l2d_model *m);   /* cudaStream_t, or NULL on
 /* y[B][out] = f(x[B][in]); keeps what backward needs. */
 int l2d_model_forward(struct l2d_model *m, const float *x, size_t B, float *y,
                       struct l2d_error *err);
+/* The same on host arrays x[B][in], y[B][out], whatever the device (a GPU
+ * model copies them over and back, and synchronises): for code that
+ * evaluates a model on a split held in host memory. It overwrites what
+ * backward would need. */
+int l2d_model_forward_host(struct l2d_model *m, const float *x, size_t B, float *y,
+                           struct l2d_error *err);
 /* Given dy[B][out] for the last forward's B rows: with accumulate,
  * grads += dL/dparams; dx[B][in] = dL/dx when dx != NULL. */
 int l2d_model_backward(struct l2d_model *m, const float *dy, size_t B, float *dx,

@@ -309,6 +309,12 @@ struct l2d_surrogate_ops {
                               const struct l2d_attack_handle *attack, const float *x,
                               const double *costs, size_t B, double *loss, void *stream,
                               struct l2d_error *err);
+    /* 1 when train_batch_device with this model and attack keeps every
+     * per-batch state it changes (seeds, counters) in device memory, so that
+     * the host may capture an epoch of calls once as a CUDA graph and
+     * replay it; 0 or NULL: the host calls it batch by batch. */
+    int (*device_replayable)(void *state, const struct l2d_model_ctx *model,
+                             const struct l2d_attack_handle *attack);
 };
 
 struct l2d_attack_ops {
