@@ -20,6 +20,18 @@ static const char *ver(void *self, enum l2d_kind kind, const char *name)
     return !strcmp(name, "smooth-adv") ? version : "0.3";
 }
 
+/* smooth-adv's rho defaults to 1 */
+static const struct l2d_param_spec smooth_params[] = {
+    {"nu", L2D_PARAM_DOUBLE, "1", 0, -1, NULL, ""}, {"rho", L2D_PARAM_DOUBLE, "1", 0, -1, NULL, ""}, L2D_PARAMS_END};
+static const struct l2d_param_spec ce_params[] = {{"nu", L2D_PARAM_DOUBLE, "1", 0, -1, NULL, ""}, L2D_PARAMS_END};
+static const struct l2d_param_spec none[] = {L2D_PARAMS_END};
+static const struct l2d_param_spec *schema(void *self, enum l2d_kind kind, const char *name)
+{
+    (void)self;
+    (void)kind;
+    return !strcmp(name, "smooth-adv") ? smooth_params : !strcmp(name, "ce") ? ce_params : none;
+}
+
 static char dir[256];
 
 static struct l2d_cfg *load_text(const char *name, const char *text)
@@ -54,7 +66,7 @@ static void whole_key(const struct l2d_cellset *cs, size_t i, char key[33], char
     struct l2d_error err = {0};
     key[0] = setting[0] = 0;
     if (l2d_cellset_cell(cs, i, &cell, &err)) return;
-    l2d_cfg_identity(cell.cfg, cell.seed, ver, NULL, key, setting);
+    l2d_cfg_identity(cell.cfg, cell.seed, ver, schema, NULL, key, setting);
     l2d_cell_clear(&cell);
 }
 
@@ -64,7 +76,7 @@ static void key_of(const char *text, size_t i, char key[33])
     struct l2d_cellset *cs = NULL;
     struct l2d_error err = {0};
     key[0] = 0;
-    if (cfg && !l2d_cellset_make(cfg, ver, NULL, &cs, &err)) l2d_cellset_key(cs, i, key, NULL);
+    if (cfg && !l2d_cellset_make(cfg, ver, schema, NULL, &cs, &err)) l2d_cellset_key(cs, i, key, NULL);
     l2d_cellset_free(cs);
     l2d_cfg_free(cfg);
 }
@@ -82,11 +94,11 @@ int main(void)
 {
     snprintf(dir, sizeof dir, "%s/l2d-cells.XXXXXX", getenv("TMPDIR") ? getenv("TMPDIR") : "/tmp");
     if (!mkdtemp(dir)) tap_skip_all("no temporary directory");
-    tap_plan(14);
+    tap_plan(18);
     struct l2d_cfg *cfg = load_text("a.ini", base);
     struct l2d_cellset *cs = NULL;
     struct l2d_error err = {0};
-    tap_ok(cfg && !l2d_cellset_make(cfg, ver, NULL, &cs, &err), "cell set of 2 methods x 3 nu x 2 hidden x 2 seeds: %s",
+    tap_ok(cfg && !l2d_cellset_make(cfg, ver, schema, NULL, &cs, &err), "cell set of 2 methods x 3 nu x 2 hidden x 2 seeds: %s",
            err.msg);
     if (!cs) tap_skip_all("no cell set");
     tap_ok(l2d_cellset_count(cs) == 24, "24 cells");
@@ -155,6 +167,37 @@ int main(void)
     char *t8 = replace(base, "[dataset]\nplugin = synthetic\n", "[dataset]\n");
     key_of(t8, 0, b);
     tap_ok(!strcmp(b, d), "a section's default plugin written out or left implicit: same key");
+    /* defaults: a key written at its default value is the same setting */
+    char *t9 = replace(base, "[train]\n", "[rejector]\narch = mlp\n\n[eval]\nattacks = clean\n\n[train]\noptimizer = adam\n");
+    key_of(t9, 0, b);
+    tap_ok(!strcmp(b, d), "framework keys written at their defaults (arch, attacks, optimizer): same key");
+    key_of(base, 12, b);
+    char *t10 = replace(base, "train.surrogate = smooth-adv\n", "train.surrogate = smooth-adv\ntrain.rho = 1.0\n");
+    key_of(t10, 12, c);
+    tap_ok(!strcmp(b, c), "a plugin's key written at its default (smooth-adv's rho = 1.0): same key");
+    char *t11 = replace(base, "train.surrogate = smooth-adv\n", "train.surrogate = smooth-adv\ntrain.rho = 2\n");
+    key_of(t11, 12, c);
+    tap_ok(strcmp(b, c) != 0, "and at another value (rho = 2): another key");
+    /* a swept plugin: each value's own defaults, incrementally as whole */
+    char *t12 = replace(base, "[sweep]\n", "[sweep]\ntrain.surrogate = ce, smooth-adv\n");
+    char *t13 = replace(t12, "[method.base]\ntrain.surrogate = ce\n\n[method.sard]\ntrain.surrogate = smooth-adv\nattack.eps = 0.1\n", "");
+    struct l2d_cfg *sw = load_text("sw.ini", t13);
+    struct l2d_cellset *scs = NULL;
+    size_t agree = 0, nsw = 0;
+    if (sw && !l2d_cellset_make(sw, ver, schema, NULL, &scs, &err)) {
+        nsw = l2d_cellset_count(scs);
+        for (size_t i = 0; i < nsw; i++) {
+            char k[33], w[33], ws[33];
+            l2d_cellset_key(scs, i, k, NULL);
+            whole_key(scs, i, w, ws);
+            agree += !strcmp(k, w);
+        }
+    }
+    tap_ok(nsw == 24 && agree == nsw, "the surrogate swept: each cell's key, incrementally, equals its whole "
+                                      "configuration's (%zu of %zu)", agree, nsw);
+    l2d_cellset_free(scs);
+    l2d_cfg_free(sw);
+    free(t9), free(t10), free(t11), free(t12), free(t13);
     free(t1), free(t2), free(t3), free(t4), free(t5), free(t6), free(t7), free(t8);
     char cmd[300];
     snprintf(cmd, sizeof cmd, "rm -rf '%s'", dir);

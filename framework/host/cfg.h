@@ -177,20 +177,21 @@ typedef const char *(*l2d_version_fn)(void *self, enum l2d_kind kind, const char
 /* The identity of a resolved configuration (a cell's, or any without
  * [sweep] and [method.*]) run with seed: 32 hex digits each. The settings
  * are every entry outside [experiment], normalised (numbers by value, list
- * items trimmed), agents by position, plugins with their versions and the
- * default plugin of a section that names none; the order of sections and
+ * items trimmed), agents by position, plugins with their versions, and the
+ * defaults (the framework's; the plugin's, from schema, which may be NULL)
+ * of the keys a section leaves out; the order of sections and
  * keys, comments, and [experiment] (name, seeds, db, device, threads,
  * description) do not count. */
-void l2d_cfg_identity(const struct l2d_cfg *cfg, int64_t seed, l2d_version_fn ver, void *self,
-                      char cell_key[33], char setting_key[33]);
+void l2d_cfg_identity(const struct l2d_cfg *cfg, int64_t seed, l2d_version_fn ver, l2d_schema_resolver schema,
+                      void *self, char cell_key[33], char setting_key[33]);
 
 /* The cells of a configuration, in l2d_cfg_expand's order, without making
  * them: count, identity of cell i in O(swept keys) (equal to
  * l2d_cfg_identity of the cell's configuration), the cell itself on demand
  * (free with l2d_cell_clear). The configuration must have been validated. */
 struct l2d_cellset;
-int l2d_cellset_make(const struct l2d_cfg *cfg, l2d_version_fn ver, void *self, struct l2d_cellset **out,
-                     struct l2d_error *err);
+int l2d_cellset_make(const struct l2d_cfg *cfg, l2d_version_fn ver, l2d_schema_resolver schema, void *self,
+                     struct l2d_cellset **out, struct l2d_error *err);
 void l2d_cellset_free(struct l2d_cellset *cs);
 size_t l2d_cellset_count(const struct l2d_cellset *cs);
 size_t l2d_cellset_nseeds(const struct l2d_cellset *cs);

@@ -28,6 +28,13 @@ struct h2 {
     uint64_t a, b;
 };
 
+/* How plugins are seen: their versions and their parameters' schemas. */
+struct idctx {
+    l2d_version_fn ver;
+    l2d_schema_resolver schema;
+    void *self;
+};
+
 static uint64_t mix64(uint64_t z)
 {
     z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ULL;
@@ -98,7 +105,7 @@ static int in_identity(const char *sec)
 }
 
 static struct h2 entry_hash(const struct l2d_cfg *cfg, const char *sec, const char *key, const char *value,
-                            l2d_version_fn ver, void *self)
+                            const struct idctx *id)
 {
     char label[160], nv[1200];
     sec_label(cfg, sec, label, sizeof label);
@@ -107,8 +114,8 @@ static struct h2 entry_hash(const struct l2d_cfg *cfg, const char *sec, const ch
     const char *parts[4] = {label, key, nv, ""};
     const char *pkey;
     enum l2d_kind kind = l2d_cfg_section_plugin(sec, &pkey);
-    if (kind && pkey && !strcmp(key, pkey) && ver) {
-        const char *v = ver(self, kind, value);
+    if (kind && pkey && !strcmp(key, pkey) && id->ver) {
+        const char *v = id->ver(id->self, kind, value);
         parts[3] = v ? v : "";
     }
     for (int k = 0; k < 4; k++) {
@@ -130,35 +137,78 @@ static struct h2 seed_hash(int64_t seed)
     return (struct h2){mix64(a), mix64(b ^ 0x9e3779b97f4a7c15ULL)};
 }
 
-/* The whole settings sum of a resolved configuration (no [sweep], no methods). */
-static struct h2 settings_sum(const struct l2d_cfg *cfg, l2d_version_fn ver, void *self)
+/* The defaults plugin NAME (of the section's kind) gives the keys the
+ * section leaves out (those the framework's schema has are counted there). */
+static struct h2 plugin_defaults(const struct l2d_cfg *cfg, const char *sec, const char *name, const struct idctx *id)
 {
     struct h2 sum = {0, 0};
-    for (size_t e = 0; e < cfg->nent; e++) {
-        const char *sec = cfg->secs[cfg->ents[e].sec].name;
-        if (in_identity(sec))
-            sum = h2_add(sum, entry_hash(cfg, sec, cfg->ents[e].key, cfg->ents[e].value, ver, self));
-    }
-    /* a section's plugin when it names none: the schema's default, as the run uses */
-    static const char *const always[] = {"dataset", "train"};
-    for (size_t s = 0; s < cfg->nsec + 2; s++) {
-        const char *sec = s < cfg->nsec ? cfg->secs[s].name : always[s - cfg->nsec];
-        if (s >= cfg->nsec && l2d_cfg_has_section(cfg, sec)) continue;
-        const char *pkey;
-        if (!in_identity(sec) || !l2d_cfg_section_plugin(sec, &pkey) || !pkey) continue;
-        if (l2d_cfg_get(cfg, sec, pkey)) continue;
-        const struct l2d_param_spec *d = l2d_schema_find(l2d_cfg_schema(sec), pkey);
-        if (d && d->def) sum = h2_add(sum, entry_hash(cfg, sec, pkey, d->def, ver, self));
+    const char *pkey;
+    enum l2d_kind kind = l2d_cfg_section_plugin(sec, &pkey);
+    const struct l2d_param_spec *ps = kind && name && id->schema ? id->schema(id->self, kind, name) : NULL;
+    const struct l2d_param_spec *fs = l2d_cfg_schema(sec);
+    for (; ps && ps->key; ps++)
+        if (ps->def && !l2d_cfg_get(cfg, sec, ps->key) && !l2d_schema_find(fs, ps->key))
+            sum = h2_add(sum, entry_hash(cfg, sec, ps->key, ps->def, id));
+    return sum;
+}
+
+/* The defaults of the keys a section leaves out: the framework's, then its
+ * plugin's. A key written at its default value is the same setting as the
+ * key left out. */
+static struct h2 section_defaults(const struct l2d_cfg *cfg, const char *sec, const struct idctx *id)
+{
+    struct h2 sum = {0, 0};
+    const struct l2d_param_spec *fs = l2d_cfg_schema(sec);
+    for (const struct l2d_param_spec *f = fs; f && f->key; f++)
+        if (f->def && !l2d_cfg_get(cfg, sec, f->key)) sum = h2_add(sum, entry_hash(cfg, sec, f->key, f->def, id));
+    const char *pkey;
+    if (l2d_cfg_section_plugin(sec, &pkey) && pkey) {
+        const char *name = l2d_cfg_get(cfg, sec, pkey);
+        const struct l2d_param_spec *d = name ? NULL : l2d_schema_find(fs, pkey);
+        sum = h2_add(sum, plugin_defaults(cfg, sec, name ? name : d ? d->def : NULL, id));
     }
     return sum;
 }
 
+/* The whole settings sum of a resolved configuration (no [sweep], no
+ * methods): its entries, and the defaults of what it leaves out, in the
+ * sections a run reads ([attack] only when present, as validation does). */
+static struct h2 settings_sum(const struct l2d_cfg *cfg, const struct idctx *id)
+{
+    struct h2 sum = {0, 0};
+    for (size_t e = 0; e < cfg->nent; e++) {
+        const char *sec = cfg->secs[cfg->ents[e].sec].name;
+        if (in_identity(sec)) sum = h2_add(sum, entry_hash(cfg, sec, cfg->ents[e].key, cfg->ents[e].value, id));
+    }
+    static const char *const always[] = {"dataset", "cost", "rejector", "train", "eval"};
+    size_t nal = sizeof always / sizeof *always;
+    for (size_t s = 0; s < cfg->nsec + nal; s++) {
+        const char *sec = s < cfg->nsec ? cfg->secs[s].name : always[s - cfg->nsec];
+        if (s >= cfg->nsec && l2d_cfg_has_section(cfg, sec)) continue;
+        if (in_identity(sec)) sum = h2_add(sum, section_defaults(cfg, sec, id));
+    }
+    return sum;
+}
+
+/* The term of swept key sk at value v: its entry and, for a key naming the
+ * section's plugin, that plugin's defaults. */
+static struct h2 swept_term(const struct l2d_cfg *cfg, const struct l2d_sweep_key *sk, const char *v,
+                            const struct idctx *id)
+{
+    struct h2 t = entry_hash(cfg, sk->sec, sk->key, v, id);
+    const char *pkey;
+    if (l2d_cfg_section_plugin(sk->sec, &pkey) && pkey && !strcmp(pkey, sk->key))
+        t = h2_add(t, plugin_defaults(cfg, sk->sec, v, id));
+    return t;
+}
+
 static void hex32(struct h2 h, char out[33]) { snprintf(out, 33, "%016" PRIx64 "%016" PRIx64, h.a, h.b); }
 
-void l2d_cfg_identity(const struct l2d_cfg *cfg, int64_t seed, l2d_version_fn ver, void *self,
-                      char cell_key[33], char setting_key[33])
+void l2d_cfg_identity(const struct l2d_cfg *cfg, int64_t seed, l2d_version_fn ver, l2d_schema_resolver schema,
+                      void *self, char cell_key[33], char setting_key[33])
 {
-    struct h2 s = settings_sum(cfg, ver, self);
+    struct idctx id = {ver, schema, self};
+    struct h2 s = settings_sum(cfg, &id);
     if (setting_key) hex32(s, setting_key);
     if (cell_key) hex32(h2_add(s, seed_hash(seed)), cell_key);
 }
@@ -187,9 +237,10 @@ void l2d_cellset_free(struct l2d_cellset *cs)
     free(cs);
 }
 
-int l2d_cellset_make(const struct l2d_cfg *cfg, l2d_version_fn ver, void *self, struct l2d_cellset **out,
-                     struct l2d_error *err)
+int l2d_cellset_make(const struct l2d_cfg *cfg, l2d_version_fn ver, l2d_schema_resolver schema, void *self,
+                     struct l2d_cellset **out, struct l2d_error *err)
 {
+    struct idctx id = {ver, schema, self};
     *out = NULL;
     struct l2d_cellset *cs = calloc(1, sizeof *cs);
     if (!cs || !(cs->cfg = l2d_cfg_copy(cfg))) {
@@ -214,7 +265,7 @@ int l2d_cellset_make(const struct l2d_cfg *cfg, l2d_version_fn ver, void *self, 
     for (size_t m = 0; !rc && m < nm; m++) {
         struct l2d_cfg *c;
         if ((rc = l2d_plan_apply(cs->cfg, p, m, choice, &c, err))) break;
-        struct h2 b = settings_sum(c, ver, self);
+        struct h2 b = settings_sum(c, &id);
         for (size_t k = 0; !rc && k < p->nsweep; k++) {
             const struct l2d_sweep_key *sk = &p->sweep[k];
             struct h2 *t = cs->term[m * p->nsweep + k] = calloc(sk->nvalues, sizeof *t);
@@ -222,7 +273,7 @@ int l2d_cellset_make(const struct l2d_cfg *cfg, l2d_version_fn ver, void *self, 
                 rc = l2d_seterr(err, L2D_ENOMEM, "out of memory");
                 break;
             }
-            for (size_t v = 0; v < sk->nvalues; v++) t[v] = entry_hash(c, sk->sec, sk->key, sk->values[v], ver, self);
+            for (size_t v = 0; v < sk->nvalues; v++) t[v] = swept_term(c, sk, sk->values[v], &id);
             b = h2_sub(b, t[0]);
         }
         cs->base[m] = b;

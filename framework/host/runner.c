@@ -236,6 +236,12 @@ struct db_ver {
 
 /* The version an older experiment recorded; the installed one when it
  * recorded none (attacks were not recorded before schema version 3). */
+static const struct l2d_param_spec *db_schema(void *self, enum l2d_kind kind, const char *name)
+{
+    struct db_ver *d = self;
+    return resolve((void *)d->reg, kind, name);
+}
+
 static const char *db_version(void *self, enum l2d_kind kind, const char *name)
 {
     struct db_ver *d = self;
@@ -270,7 +276,7 @@ static int backfill_keys(struct l2d_store *st, const char *name, const struct l2
         struct l2d_error lerr = {0};
         struct db_ver dv = {st, ids[k], reg, {{0}}, 0};
         /* a configuration this l2d cannot read any more keeps its runs unkeyed */
-        if (wok && !l2d_cfg_load(path, &cfg, &lerr) && !l2d_cellset_make(cfg, db_version, &dv, &cs, &lerr)) {
+        if (wok && !l2d_cfg_load(path, &cfg, &lerr) && !l2d_cellset_make(cfg, db_version, db_schema, &dv, &cs, &lerr)) {
             rc = l2d_store_begin(st, err);
             for (size_t i = 0; !rc && i < l2d_cellset_count(cs); i++) {
                 char key[33], setting[33];
@@ -555,7 +561,7 @@ int l2d_run_experiment(const struct l2d_run_opts *o, struct l2d_run_summary *sum
             goto out;
     if ((rc = l2d_cfg_validate(cfg, resolve, &reg, err))) goto out;
     if ((rc = choose_device(o, cfg, &dev, err))) goto out;
-    if ((rc = l2d_cellset_make(cfg, reg_version, &reg, &cs, err))) goto out;
+    if ((rc = l2d_cellset_make(cfg, reg_version, resolve, &reg, &cs, err))) goto out;
     n = l2d_cellset_count(cs);
     const char *threads = l2d_cfg_get(cfg, "experiment", "threads");
     l2d_set_threads(threads ? atoi(threads) : 1); /* validated: an integer >= 1 */
