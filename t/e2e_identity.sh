@@ -34,6 +34,9 @@ like "$(last)" "^l2d run: 4 ran, 0 already done;" "a setting changed (train.lr):
 "$L2D" run "$cfg" --db "$db" $q --set experiment.seeds=0 --set experiment.threads=2 --set experiment.name=e2e-sweep \
     --set experiment.description=x 2>"$T_TMP/err"
 like "$(last)" "^l2d run: 0 ran, 4 already done;" "bookkeeping keys ([experiment] threads, description) are no setting"
+"$L2D" run "$cfg" --db "$db" $q --set experiment.seeds=0 --set experiment.device=cpu --set train.optimizer=adam \
+    --set rejector.arch=mlp 2>"$T_TMP/err"
+like "$(last)" "^l2d run: 0 ran, 4 already done;" "[experiment] device is no setting; keys written at their defaults change nothing"
 if have_sql; then
     is "$(sql "$db" "SELECT count(*), count(DISTINCT cell_key), count(DISTINCT setting_key) FROM runs")" "12|12|8" \
         "12 runs: 12 identities, 8 settings (4 with lr 0.01, 4 with 0.02)"
