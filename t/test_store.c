@@ -190,8 +190,9 @@ static void test_open_new(struct l2d_store **out)
     tap_close(q_dbl(db, "SELECT sqrt(6.25)"), 2.5, 0, 0, "sqrt() available on the connection");
     is_txt(q_txt(db, "SELECT group_concat(name, ',') FROM (SELECT name FROM sqlite_schema WHERE type = 'table' "
                      "ORDER BY name)"),
-           "agent_metrics,epochs,experiment_plugins,experiments,metrics,run_params,runs", "tables");
-    is_int(q_int(db, "SELECT count(*) FROM sqlite_schema WHERE type = 'table' AND sql LIKE '%STRICT'"), 7,
+           "agent_metrics,claims,epochs,experiment_plugins,experiment_runs,experiments,metrics,run_params,runs",
+           "tables");
+    is_int(q_int(db, "SELECT count(*) FROM sqlite_schema WHERE type = 'table' AND sql LIKE '%STRICT'"), 9,
            "all tables STRICT");
 }
 

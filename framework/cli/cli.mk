@@ -18,4 +18,5 @@ quickstart: all
 # `l2d surrogate eval` (surrogate helper)
 l2d_SOURCES += framework/cli/cmd_surrogate.c
 l2d_SOURCES += framework/cli/cmd_report.c
+l2d_SOURCES += framework/cli/cmd_merge.c framework/cli/cmd_slurm.c
 l2d_SOURCES += framework/cli/cmd_devices.c

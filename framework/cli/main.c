@@ -16,6 +16,8 @@ struct command {
 
 static const struct command commands[] = {
     {"run", l2d_cmd_run, "run an experiment's sweep into its SQLite database"},
+    {"merge", l2d_cmd_merge, "combine results databases (shards, Slurm tasks) into one"},
+    {"slurm", l2d_cmd_slurm, "write an sbatch job-array script for a sweep, and its merge job"},
     {"plugins", l2d_cmd_plugins, "list the plugins found, with their parameters"},
     {"plugin-check", l2d_cmd_plugin_check, "check a plugin file (descriptor; surrogate gradient)"},
     {"report", l2d_cmd_report, "tables of a results database (mean, std over seeds)"},
