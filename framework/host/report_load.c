@@ -58,8 +58,12 @@ int l2d_report_load_rows(struct report *r, struct table *t, struct l2d_error *er
 {
     sqlite3_stmt *s = NULL;
     int rc = sqlite3_prepare_v2(r->db,
-                                "SELECT method, params, count(*) FROM runs WHERE experiment_id = ? AND "
-                                "status = 'done' GROUP BY method, params ORDER BY min(id)",
+                                /* the runs that answer the experiment's cells
+                                 * (experiment_runs): its own, and done runs of
+                                 * the same settings another configuration ran */
+                                "SELECT l.method, l.params, count(*) FROM experiment_runs l "
+                                "JOIN runs r ON r.id = l.run_id WHERE l.experiment_id = ? AND "
+                                "r.status = 'done' GROUP BY l.method, l.params ORDER BY min(l.rowid)",
                                 -1, &s, NULL);
     if (rc == SQLITE_OK) rc = sqlite3_bind_int64(s, 1, t->id);
     size_t cap = 0;
@@ -140,7 +144,7 @@ int l2d_report_load_agents(struct report *r, struct table *t, struct l2d_error *
     sqlite3_stmt *s = NULL;
     int rc = sqlite3_prepare_v2(r->db,
                                 "SELECT am.agent_index, max(am.agent_name) FROM agent_metrics am "
-                                "JOIN runs ru ON ru.id = am.run_id WHERE ru.experiment_id = ? "
+                                "JOIN experiment_runs l ON l.run_id = am.run_id WHERE l.experiment_id = ? "
                                 "AND am.agent_index < 10000 GROUP BY am.agent_index",
                                 -1, &s, NULL);
     if (rc == SQLITE_OK) rc = sqlite3_bind_int64(s, 1, t->id);
@@ -176,7 +180,8 @@ int l2d_report_load_agent_metric(struct report *r, const struct table *parent, s
                                 /* identical values stay exact: no rounding in the average */
                                 "SELECT am.agent_index, ru.seed, CASE WHEN min(am.value) = max(am.value) "
                                 "THEN min(am.value) ELSE avg(am.value) END FROM agent_metrics am "
-                                "JOIN runs ru ON ru.id = am.run_id WHERE ru.experiment_id = ?1 AND "
+                                "JOIN runs ru ON ru.id = am.run_id JOIN experiment_runs l ON l.run_id = ru.id "
+                                "WHERE l.experiment_id = ?1 AND "
                                 "ru.status = 'done' AND am.split = ?2 AND am.name = ?3 "
                                 "GROUP BY am.agent_index, ru.seed ORDER BY am.agent_index, ru.seed",
                                 -1, &s, NULL);
