@@ -6,7 +6,7 @@
 # each setting's seeds once. And --set of a swept key replaces the sweep.
 . "$top_srcdir/t/lib.sh"
 . "$top_srcdir/t/e2e_lib.sh"
-plan 17
+plan 18
 mk_tmp
 cfg=$E2E/sweep.ini
 db=$T_TMP/a.db
@@ -18,6 +18,11 @@ ok $? "seed 0: 4 cells"
 like "$(last)" "^l2d run: 4 ran, 0 already done;" "4 ran"
 "$L2D" run "$cfg" --db "$db" $q --set experiment.seeds=1,0 2>"$T_TMP/err"
 like "$(last)" "^l2d run: 4 ran, 4 already done;" "a seed added (and the list reordered): only seed 1's 4 cells ran"
+# the report of the two-seed experiment counts both seeds, seed 0's runs
+# coming from the first experiment (read through experiment_runs)
+"$L2D" report "$db" --format csv 2>/dev/null | awk -F, 'NR == 1 { for (i = 1; i <= NF; i++) if ($i == "n") c = i; next }
+    { print $c }' | sort | uniq -c | awk '{ printf "%s:%s ", $2, $1 }' >"$T_TMP/ns"
+like "$(cat "$T_TMP/ns")" "^1:4 2:4 $" "l2d report: the 1-seed experiment's 4 rows have n 1, the 2-seed one's n 2"
 "$L2D" run "$cfg" --db "$db" $q --set experiment.seeds=0,1 --set sweep.train.nu=1,0.5,2 --dry-run 2>"$T_TMP/err"
 is "$(grep -c ': done$' "$T_TMP/err")|$(grep -c ': to run$' "$T_TMP/err")|$(grep -c ': failed$' "$T_TMP/err")" "8|4|0" \
     "--dry-run with a sweep value added: 8 cells done, 4 to run"
