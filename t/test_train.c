@@ -53,7 +53,7 @@ static struct l2d_model *new_rejector(uint64_t seed, size_t nh, const size_t *hi
     struct l2d_rng r;
     struct l2d_model *m = NULL;
     struct l2d_error err;
-    const struct l2d_arch arch = {L2D_ARCH_MLP, DIM, A, nh, hidden};
+    const struct l2d_arch arch = {.kind = L2D_ARCH_MLP, .in = DIM, .out = A, .n_hidden = nh, .hidden = hidden};
     l2d_rng_seed(&r, seed);
     if (l2d_model_create(&m, &arch, -1, &r, &err)) {
         tap_diag("model_create: %s", err.msg);
@@ -380,7 +380,7 @@ int main(void)
         struct l2d_rng r;
         struct l2d_model *lm = NULL;
         l2d_rng_seed(&r, 5);
-        l2d_model_create(&lm, &(struct l2d_arch){L2D_ARCH_MLP, 1, A, 0, NULL}, -1, &r, &err);
+        l2d_model_create(&lm, &(struct l2d_arch){.kind = L2D_ARCH_MLP, .in = 1, .out = A, .n_hidden = 0, .hidden = NULL}, -1, &r, &err);
         float p0[2 * A], p1[2 * A]; /* W[A][1], then b[A] */
         l2d_model_get_params_host(lm, p0, &err);
         const float *w0 = p0, *b0 = p0 + A, *w1 = p1, *b1 = p1 + A;

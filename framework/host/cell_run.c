@@ -199,7 +199,7 @@ int l2d_cell_run(const struct l2d_cfg *cfg, const struct l2d_registry *reg,
     }
     struct l2d_rng rng;
     l2d_rng_seed(&rng, l2d_seed_mix((uint64_t)seed, "rejector"));
-    const struct l2d_arch arch = {L2D_ARCH_MLP, cd->info.dim, cd->A, (size_t)nh, hidden};
+    const struct l2d_arch arch = {.kind = L2D_ARCH_MLP, .in = cd->info.dim, .out = cd->A, .n_hidden = (size_t)nh, .hidden = hidden};
     const int device = progress ? progress->device : -1; /* the runner checked it exists */
     if ((rc = l2d_model_create(&rej, &arch, device, &rng, err))) goto out;
 
