@@ -35,3 +35,4 @@ check_PROGRAMS += t/test_convnet
 t_test_convnet_SOURCES = t/test_convnet.c t/fdcheck.h t/tap.h
 t_test_convnet_LDADD = framework/libl2d.la -lm
 TESTS += t/test_convnet
+EXTRA_DIST += t/data/conv_ref_dump.c t/data/conv_ref.py
