@@ -38,7 +38,9 @@ enum l2d_arch_kind {
 
 /* The fields after `hidden` were added later, at the end, so positional
  * initialisers of the first five ({L2D_ARCH_MLP, in, out, nh, hidden})
- * keep their meaning (designated initialisers keep -Wextra quiet).
+ * keep their meaning (designated initialisers keep -Wextra quiet), and an
+ * MLP's creation reads no field past `hidden`: code built against the
+ * shorter struct passes one that is still read correctly.
  * Convolutional kinds: a row of x is one image, channel-planar (NCHW:
  * in_c planes of in_h x in_w floats); `in` is 0 or in_c * in_h * in_w.
  * Their convolutions have no bias (each is followed by BatchNorm, whose
