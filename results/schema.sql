@@ -1,4 +1,4 @@
--- l2d results database, schema version 2.
+-- l2d results database, schema version 3.
 --
 -- This file is the single source of the schema: the library embeds it (the
 -- build turns it into framework/host/schema_sql.h) and runs it, in one
@@ -9,7 +9,14 @@
 --
 -- History: 1, the first; 2, runs say what their device is (device_name,
 -- cuda_driver, cuda_runtime, cudnn), v_metrics shows the device and
--- v_summary the devices its runs ran on. A version-1 database is upgraded in
+-- v_summary the devices its runs ran on; 3, experiments say which code made
+-- them (code_commit, build_options, blas), epochs keep the adversarial
+-- validation risk that selects the epoch under select = val_adv_risk
+-- (val_adv_risk), experiment_plugins.path is absolute, v_allocation puts
+-- agent names next to allocations; 4, a run is identified by its settings
+-- (runs.cell_key, runs.setting_key), experiments list the runs that answer
+-- their cells (experiment_runs, what the views read), and workers claim cells
+-- before training them (claims). A version-1 database is upgraded in
 -- place, in one transaction, when l2d opens it for writing: its runs keep
 -- their rows, with NULL in the new columns.
 --
@@ -26,6 +33,12 @@ CREATE TABLE experiments (
     config_hash  TEXT NOT NULL,          -- 64-bit hash, 16 lower-case hex digits
     code_version TEXT NOT NULL,
     created_at   TEXT NOT NULL DEFAULT (strftime('%Y-%m-%dT%H:%M:%SZ', 'now')),
+    -- since version 3 (NULL in experiments recorded before): the code that
+    -- created the experiment's row (later runs may be resumed by another build:
+    -- its runs say nothing of that)
+    code_commit   TEXT,                  -- `git describe --always --dirty` at build time, or the release version
+    build_options TEXT,                  -- configure flags, CFLAGS, CUDA on/off
+    blas          TEXT,                  -- openblas_get_config()
     UNIQUE (name, config_hash)
 ) STRICT;
 
@@ -35,7 +48,7 @@ CREATE TABLE experiment_plugins (
     kind          TEXT NOT NULL,
     name          TEXT NOT NULL,
     version       TEXT NOT NULL,
-    path          TEXT,
+    path          TEXT,                 -- absolute since version 3
     UNIQUE (experiment_id, kind, name)
 ) STRICT;
 
@@ -71,10 +84,53 @@ CREATE TABLE runs (
     cuda_driver     TEXT,                -- CUDA version the driver supports ('12.8'); NULL on the CPU
     cuda_runtime    TEXT,                -- CUDA runtime version ('13.0'); NULL on the CPU
     cudnn           TEXT,                -- cuDNN version ('9.19.0'); NULL on the CPU
+    -- since version 3 (computed when an older database is first run again):
+    cell_key        TEXT,                -- identity of the cell: hash of its resolved settings
+                                         -- (data set, agents, costs, rejector, training, attack,
+                                         -- evaluation, plugin versions) and seed, 32 hex digits
+    setting_key     TEXT,                -- the same without the seed: seeds of one setting share it
     UNIQUE (experiment_id, cell_id),
     CHECK ((status = 'done') = (error IS NULL))
 ) STRICT;
 CREATE INDEX runs_by_method ON runs (experiment_id, method, params);
+CREATE INDEX runs_by_key ON runs (cell_key);
+
+-- Which run answers each cell of an experiment (one per cell): the runs it
+-- ran itself, and done runs of the same experiment name and cell_key that an
+-- earlier configuration ran (adding a seed or a sweep value reruns nothing).
+-- cell_id, method and params are the cell as this experiment names it. The
+-- views read runs through this table, so one question is answered by one
+-- run per setting and seed.
+CREATE TABLE experiment_runs (
+    experiment_id INTEGER NOT NULL REFERENCES experiments(id) ON DELETE CASCADE,
+    run_id        INTEGER NOT NULL REFERENCES runs(id) ON DELETE CASCADE,
+    cell_id       TEXT NOT NULL,
+    method        TEXT NOT NULL,
+    params        TEXT NOT NULL,
+    PRIMARY KEY (experiment_id, cell_id)
+) STRICT;
+CREATE INDEX experiment_runs_by_run ON experiment_runs (run_id);
+-- Every run answers its own experiment's cell (runs written by hand too).
+CREATE TRIGGER runs_answer AFTER INSERT ON runs BEGIN
+    INSERT OR REPLACE INTO experiment_runs (experiment_id, run_id, cell_id, method, params)
+    VALUES (NEW.experiment_id, NEW.id, NEW.cell_id, NEW.method, NEW.params);
+END;
+
+-- A cell a worker is training (l2d run with several processes on one
+-- database). A claim is taken before training and dropped when the run is
+-- written; one whose expires_at has passed, or whose process is gone (same
+-- host, pid not running), may be taken over: a crashed worker's cell is
+-- retried.
+CREATE TABLE claims (
+    experiment  TEXT NOT NULL,           -- experiments.name
+    cell_key    TEXT NOT NULL,
+    owner       TEXT NOT NULL,           -- 'host:pid:random'
+    host        TEXT NOT NULL,
+    pid         INTEGER NOT NULL,
+    claimed_at  REAL NOT NULL,
+    expires_at  REAL NOT NULL,           -- Unix time; renewed while the cell trains
+    PRIMARY KEY (experiment, cell_key)
+) STRICT;
 
 -- One row per swept parameter of a run (key as in the config, e.g. 'train.nu').
 -- value_num is the value as a number when it reads as one, else NULL, so that
@@ -97,6 +153,9 @@ CREATE TABLE epochs (
     val_loss   REAL,
     val_risk   REAL,
     seconds    REAL,
+    -- since version 3: the validation deferral risk under the untargeted
+    -- attack, measured when it selects the epoch kept (select = val_adv_risk)
+    val_adv_risk REAL,
     PRIMARY KEY (run_id, epoch)
 ) STRICT;
 
@@ -123,11 +182,15 @@ CREATE TABLE agent_metrics (
     PRIMARY KEY (run_id, agent_index, split, name)
 ) STRICT;
 
--- Metrics of finished runs, with their experiment, cell and device.
+-- Metrics of finished runs, with their experiment, cell and device: the runs
+-- each experiment lists in experiment_runs (one per cell), under the cell's
+-- name in that experiment.
 CREATE VIEW v_metrics AS
-SELECT e.id AS experiment_id, e.name AS experiment, r.id AS run_id, r.cell_id, r.method,
-       r.params, r.seed, m.split, m.attack, m.name AS metric, m.value, r.device, r.device_name
-FROM metrics m JOIN runs r ON r.id = m.run_id JOIN experiments e ON e.id = r.experiment_id
+SELECT e.id AS experiment_id, e.name AS experiment, r.id AS run_id, l.cell_id, l.method,
+       l.params, r.seed, m.split, m.attack, m.name AS metric, m.value, r.device, r.device_name,
+       r.setting_key, r.cell_key
+FROM experiment_runs l JOIN experiments e ON e.id = l.experiment_id JOIN runs r ON r.id = l.run_id
+JOIN metrics m ON m.run_id = r.id
 WHERE r.status = 'done';
 
 -- v_metrics with one row per (metric, swept parameter) for filtering on one
@@ -162,9 +225,10 @@ FROM g JOIN d USING (experiment_id, method, params, split, attack, metric);
 -- The same for each agent's own metrics.
 CREATE VIEW v_agent_summary AS
 WITH a AS (
-    SELECT r.experiment_id, r.method, r.params, am.agent_index, am.agent_name, am.split,
+    SELECT l.experiment_id, l.method, l.params, am.agent_index, am.agent_name, am.split,
            am.name AS metric, am.value, r.id AS run_id
-    FROM agent_metrics am JOIN runs r ON r.id = am.run_id WHERE r.status = 'done'
+    FROM experiment_runs l JOIN runs r ON r.id = l.run_id JOIN agent_metrics am ON am.run_id = r.id
+    WHERE r.status = 'done'
 ), g AS (
     SELECT experiment_id, method, params, agent_index, max(agent_name) AS agent_name, split,
            metric, count(*) AS n, avg(value) AS mean, min(run_id) AS first_run
@@ -180,4 +244,20 @@ SELECT g.experiment_id, e.name AS experiment, g.method, g.params, g.agent_index,
 FROM g JOIN d USING (experiment_id, method, params, agent_index, split, metric)
 JOIN experiments e ON e.id = g.experiment_id;
 
-PRAGMA user_version = 2;
+-- Allocation of finished runs, one row per run, split, attack and agent:
+-- the fraction of points sent to the agent (metric alloc_J), the agent's
+-- name (from the run's agent_metrics; NULL when it has none) and the
+-- oracle's fraction (metric oracle_alloc_J; NULL when not measured).
+CREATE VIEW v_allocation AS
+SELECT vm.experiment_id, vm.experiment, vm.run_id, vm.method, vm.params, vm.seed, vm.split,
+       vm.attack, CAST(substr(vm.metric, 7) AS INTEGER) AS agent_index,
+       (SELECT am.agent_name FROM agent_metrics am
+        WHERE am.run_id = vm.run_id AND am.agent_index = CAST(substr(vm.metric, 7) AS INTEGER)
+        LIMIT 1) AS agent,
+       vm.value AS alloc,
+       (SELECT o.value FROM metrics o WHERE o.run_id = vm.run_id AND o.split = vm.split
+        AND o.attack = vm.attack AND o.name = 'oracle_' || vm.metric) AS oracle_alloc
+FROM v_metrics vm
+WHERE vm.metric GLOB 'alloc_[0-9]*';
+
+PRAGMA user_version = 4;

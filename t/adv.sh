@@ -60,7 +60,7 @@ fi
 ok $? "run with eval.attacks = clean, untargeted, targeted:*"
 out=$("$L2D" report "$T_TMP/ev0.db" --layout robustness --metric risk --format csv)
 is "$(printf '%s\n' "$out" | head -1)" \
-    "experiment,method,params,n,clean_mean,clean_std,untargeted_mean,untargeted_std,targeted:model_mean,targeted:model_std,targeted:expert1_mean,targeted:expert1_std,targeted:expert2_mean,targeted:expert2_std" \
+    "experiment,method,params,n,clean_mean,clean_std,clean_n,untargeted_mean,untargeted_std,untargeted_n,targeted:model_mean,targeted:model_std,targeted:model_n,targeted:expert1_mean,targeted:expert1_std,targeted:expert1_n,targeted:expert2_mean,targeted:expert2_std,targeted:expert2_n" \
     "targeted:* expands to every agent, in agent order"
 if [ -n "${SQLITE3:-}" ]; then
     n=$("$SQLITE3" "$T_TMP/ev0.db" "select count(*) from metrics a join metrics c on c.run_id = a.run_id

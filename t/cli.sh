@@ -1,12 +1,16 @@
 #!/bin/sh
 # The l2d command's own behaviour: help, version, usage errors.
 . "$top_srcdir/t/lib.sh"
-plan 12
+plan 15
 out=$("$L2D" --help); ok $? "--help exits 0"
 like "$out" "^usage: l2d" "--help prints usage"
 out=$("$L2D" --version); like "$(echo "$out" | head -n 1)" "^l2d [0-9]+\.[0-9]+\.[0-9]+ \(plugin ABI 2\.[0-9]+\)$" "--version"
 like "$(echo "$out" | sed -n 2p)" "^CUDA backend: (not built in|built in, [0-9]+ devices? visible)" \
     "--version: second line, the CUDA backend (t/devices.sh checks it further)"
+commit=$(cd "$top_srcdir" && test -e .git && git describe --always --dirty 2>/dev/null)
+like "$(echo "$out" | sed -n 3p)" "^commit: ${commit:-[0-9]+\.[0-9]+\.[0-9]+}$" "--version: the commit it was built from"
+like "$(echo "$out" | sed -n 4p)" "^build: configure: .*; CFLAGS: .*; CUDA: (on|off)$" "--version: the build options"
+like "$(echo "$out" | sed -n 5p)" "^BLAS: OpenBLAS" "--version: the BLAS"
 "$L2D" frobnicate 2>/dev/null; [ $? -eq 2 ]; ok $? "unknown command exits 2"
 out=$("$L2D" plugins --bogus 2>&1); like "$out" "unknown option '--bogus'" "unknown option is named"
 "$L2D" plugins --kind 2>/dev/null; [ $? -eq 2 ]; ok $? "option without value exits 2"

@@ -14,3 +14,7 @@ EXTRA_DIST += t/data/config/good.ini t/data/config/tiny.ini t/data/config/long_l
 	t/data/config/zero_lr.ini t/data/config/quote_junk.ini t/data/config/no_agent.ini \
 	t/data/config/method_unknown_key.ini \
 	t/data/config/bom.ini t/data/config/comment_cont.ini t/data/config/crlf.ini
+check_PROGRAMS += t/test_cells
+t_test_cells_SOURCES = t/test_cells.c
+t_test_cells_LDADD = framework/libl2d.la
+TESTS += t/test_cells

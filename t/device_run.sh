@@ -7,6 +7,7 @@
 . "$top_srcdir/t/lib.sh"
 . "$top_srcdir/t/e2e_lib.sh"
 mk_tmp
+plan 43
 cfg=$E2E/sweep.ini
 one="--set experiment.seeds=0 --unset sweep.train.nu --set sweep.cost.beta_scale=0 --set train.epochs=1"
 # CUDA devices here (t/devices.sh checks these lines)
@@ -100,4 +101,4 @@ if [ "$ndev" -gt 0 ]; then
 else
     skip 3 "no CUDA device"
 fi
-finish
+done_testing

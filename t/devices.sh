@@ -6,9 +6,10 @@
 . "$top_srcdir/t/lib.sh"
 . "$top_srcdir/t/e2e_lib.sh"
 mk_tmp
+plan 15
 
 out=$("$L2D" --version); ok $? "--version exits 0"
-is "$(printf '%s\n' "$out" | wc -l | tr -d ' ')" 2 "--version: two lines"
+is "$(printf '%s\n' "$out" | wc -l | tr -d ' ')" 5 "--version: five lines (version, CUDA, commit, build, BLAS)"
 like "$(printf '%s\n' "$out" | head -n 1)" "^l2d [0-9]+\.[0-9]+\.[0-9]+ \(plugin ABI 2\.[0-9]+\)$" \
     "--version: first line as before"
 cuda_line=$(printf '%s\n' "$out" | sed -n 2p)
@@ -57,4 +58,4 @@ like "$(cat "$T_TMP/err")" "unknown option '--bogus'" "l2d devices --bogus: name
 like "$("$L2D" devices --help)" "^usage: l2d devices" "l2d devices --help"
 like "$("$L2D" --help)" "devices +list the CPU and the CUDA devices" "l2d --help lists devices"
 
-finish
+done_testing

@@ -5,6 +5,7 @@
 . "$top_srcdir/t/lib.sh"
 . "$top_srcdir/t/e2e_lib.sh"
 mk_tmp
+plan 62
 cfg=$E2E/sweep.ini
 db=$T_TMP/a.db
 "$L2D" run -q "$cfg" --db "$db" --set experiment.seeds=0 --set train.epochs=1
@@ -70,4 +71,4 @@ is "$?|$(cat "$T_TMP/err")" "2|l2d run: $T_TMP/nope.ini: cannot open: No such fi
     "a missing config file: exit 2, named"
 cmp -s "$db" "$T_TMP/before.db"
 ok $? "database unchanged at the end"
-finish
+done_testing

@@ -5,6 +5,7 @@
 . "$top_srcdir/t/lib.sh"
 . "$top_srcdir/t/e2e_lib.sh"
 mk_tmp
+plan 43
 cfg=$E2E/sweep.ini
 cells="cost.beta_scale=0;train.nu=0.5;seed=0
 cost.beta_scale=0;train.nu=0.5;seed=1
@@ -20,11 +21,11 @@ cost.beta_scale=2;train.nu=1;seed=1"
 (cd "$T_TMP" && "$L2D" run "$cfg" --dry-run 2>"$T_TMP/err")
 ok $? "--dry-run exits 0"
 is "$(head -n 1 "$T_TMP/err")" "l2d run: 8 cells, 8 in this shard" "--dry-run: the plan"
-is "$(sed -n 's/^\[cell \([0-9]*\)\/8\] /\1 /p' "$T_TMP/err")" "$(echo "$cells" | awk '{print NR " " $0}')" \
-    "--dry-run lists the 8 cells in order"
+is "$(sed -n 's/^\[cell \([0-9]*\)\/8\] \(.*\): to run$/\1 \2/p' "$T_TMP/err")" "$(echo "$cells" | awk '{print NR " " $0}')" \
+    "--dry-run lists the 8 cells in order, each to run"
 ok "$(ls -A "$T_TMP" | grep -cv '^err$')" "--dry-run writes no database (nor results/)"
 "$L2D" run "$cfg" --dry-run --db "$T_TMP/d.db" --shard 1/2 2>"$T_TMP/err"
-is "$(head -n 1 "$T_TMP/err")|$(grep -c '^\[cell [0-9]/4\] .*seed=1$' "$T_TMP/err")" "l2d run: 8 cells, 4 in this shard|4" \
+is "$(head -n 1 "$T_TMP/err")|$(grep -c '^\[cell [0-9]/4\] .*seed=1: to run$' "$T_TMP/err")" "l2d run: 8 cells, 4 in this shard|4" \
     "--dry-run --shard 1/2: cells 1, 3, 5, 7 (here: the seed 1 cells)"
 ok "$([ -e "$T_TMP/d.db" ]; [ $? -ne 0 ]; echo $?)" "--dry-run --db: no database"
 # on a terminal too, every cell gets its own line (util-linux script(1)
@@ -101,4 +102,4 @@ usage "--db without value" "--db needs a value" "$cfg" --db
 usage "--set without value" "--set needs SECTION.KEY=VALUE" "$cfg" --set
 usage "unknown option" "unknown option '--frob'" "$cfg" --frob
 ok "$(ls "$T_TMP"/*.db | grep -cv '/s0.db$\|/s1.db$\|/all.db$\|/both.db$')" "usage errors write no database"
-finish
+done_testing

@@ -6,6 +6,7 @@
 . "$top_srcdir/t/lib.sh"
 . "$top_srcdir/t/e2e_lib.sh"
 mk_tmp
+plan 8
 cfg=$E2E/sweep.ini
 r4="--set rejector.arch=resnet4 --set rejector.width=4"
 
@@ -30,4 +31,4 @@ like "$(tail -n 1 "$T_TMP/err")" "too small for 2 CNN stages" "... and says why"
 "$L2D" run "$cfg" --db "$T_TMP/d.db" --set rejector.arch=cnn --set rejector.channels=8,x 2>"$T_TMP/err"
 is "$?" "2" "a bad channel list is a usage error"
 like "$(cat "$T_TMP/err")" "rejector.channels: '8,x' is not a list of channel counts" "... naming the key"
-finish
+done_testing

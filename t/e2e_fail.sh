@@ -5,6 +5,7 @@
 . "$top_srcdir/t/lib.sh"
 . "$top_srcdir/t/e2e_lib.sh"
 mk_tmp
+plan 17
 cfg=$E2E/blowup.ini
 db=$T_TMP/a.db
 
@@ -20,7 +21,7 @@ like "$(tail -n 1 "$T_TMP/err")" \
 
 if ! have_sql; then
     skip 13 "no sqlite3 shell"
-    finish
+    done_testing
 fi
 is "$(sql "$db" "SELECT cell_id || ':' || status FROM runs ORDER BY id" | tr '\n' ' ')" \
     "train.lr=0.01;seed=0:done train.lr=1000;seed=0:failed train.lr=0.02;seed=0:done " \
@@ -63,4 +64,4 @@ is "$(sql "$db" "SELECT count(*) FROM runs WHERE status = 'failed' AND started_a
 dump_metrics "$db" | grep -v 'lr=1000' >"$T_TMP/m1"
 cmp -s "$T_TMP/m0" "$T_TMP/m1"
 ok $? "the done runs' numbers are untouched"
-finish
+done_testing

@@ -6,6 +6,7 @@
 . "$top_srcdir/t/lib.sh"
 . "$top_srcdir/t/e2e_lib.sh"
 mk_tmp
+plan 14
 cfg=$E2E/long.ini
 db=$T_TMP/a.db
 
@@ -64,4 +65,4 @@ if have_sql; then
 else
     skip 1 "no sqlite3 shell"
 fi
-finish
+done_testing

@@ -14,8 +14,8 @@ skip() {
         T_N=$((T_N + 1)); echo "ok $T_N # SKIP $2"; _i=$((_i + 1))
     done
 }
-# the plan goes last: a script that dies half way has none, and fails
-finish() { echo "1..$T_N"; done_testing; }
+# Scripts declare their plan first (plan N): one that dies half way runs
+# fewer tests than planned, and fails.
 # Every metric of every run, exact: text to compare between databases.
 # quote() writes a REAL so that it reads back to the same double (SQLite's
 # printf('%.17g') stops at 16 digits, which is not enough).

@@ -4,6 +4,7 @@
 . "$top_srcdir/t/lib.sh"
 . "$top_srcdir/t/e2e_lib.sh"
 mk_tmp
+plan 15
 cfg=$E2E/sweep.ini
 db=$T_TMP/a.db
 
@@ -47,4 +48,4 @@ if have_sql; then
 else
     skip 4 "no sqlite3 shell"
 fi
-finish
+done_testing

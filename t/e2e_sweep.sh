@@ -5,6 +5,7 @@
 . "$top_srcdir/t/lib.sh"
 . "$top_srcdir/t/e2e_lib.sh"
 mk_tmp
+plan 30
 cfg=$E2E/sweep.ini
 db=$T_TMP/a.db
 
@@ -24,7 +25,7 @@ fi
 
 if ! have_sql; then
     skip 27 "no sqlite3 shell"
-    finish
+    done_testing
 fi
 
 is "$(sql "$db" "SELECT count(*), min(name), max(name) FROM experiments")" "1|e2e-sweep|e2e-sweep" \
@@ -130,4 +131,4 @@ dump_metrics "$db" >"$T_TMP/a.txt"
 dump_metrics "$T_TMP/b.db" >"$T_TMP/b.txt"
 cmp -s "$T_TMP/a.txt" "$T_TMP/b.txt"
 ok $? "bit-identical metrics, agent metrics, curves and run records ($(wc -l <"$T_TMP/a.txt") rows)"
-finish
+done_testing

@@ -9,6 +9,7 @@
 . "$top_srcdir/t/e2e_lib.sh"
 have_sql || skip_all "no sqlite3 shell"
 mk_tmp
+plan 23
 db=$T_TMP/v1.db
 "$SQLITE3" -batch "$db" <"$top_srcdir/t/data/migrate/results_v1.sql"
 ok $? "the version-1 fixture loads"
@@ -39,7 +40,7 @@ cp "$db" "$T_TMP/v1-copy.db"
 # read-only: refused, and nothing changed
 "$L2D" report "$db" >/dev/null 2>"$T_TMP/err"
 is "$?" 1 "l2d report on version 1: exit 1"
-like "$(cat "$T_TMP/err")" "results schema version 1 is older than this l2d's \(2\): open it once for writing" \
+like "$(cat "$T_TMP/err")" "results schema version 1 is older than this l2d's \(4\): open it once for writing" \
     "l2d report says how to upgrade"
 cmp -s "$db" "$T_TMP/v1-copy.db"
 ok $? "l2d report left the file as it was"
@@ -48,7 +49,9 @@ ok $? "l2d report left the file as it was"
 "$L2D" run "$top_srcdir/t/data/migrate/legacy.ini" --db "$db" 2>"$T_TMP/err"
 ok $? "l2d run of the fixture's experiment on it"
 like "$(tail -n 1 "$T_TMP/err")" "^l2d run: 1 ran, 2 already done;" "upgraded and resumed: cell 2 ran, 1 and 3 skipped"
-is "$(sql "$db" 'PRAGMA user_version')" 2 "user_version 2"
+is "$(sql "$db" 'PRAGMA user_version')" 4 "user_version 4"
+is "$(sql "$db" "SELECT count(*) FROM runs WHERE cell_key GLOB '[0-9a-f]*' AND length(cell_key) = 32
+                 AND experiment_id = 1")" 3 "the old runs of 'legacy' got their identity from its stored configuration"
 old_rows "$db" >"$T_TMP/after"
 cmp -s "$T_TMP/before" "$T_TMP/after"
 ok $? "every old row intact"
@@ -81,4 +84,12 @@ is "$(sql "$db" "SELECT group_concat(DISTINCT coalesce(devices, 'NULL')) FROM v_
 "$L2D" report "$db" >"$T_TMP/report" 2>"$T_TMP/err"
 ok $? "l2d report reads the upgraded database"
 like "$(cat "$T_TMP/report")" "quickstart" "and reports the quickstart"
-finish
+
+# a cell is its settings: the old runs, keyed from their stored configuration,
+# count as done under a configuration with another seed list
+"$L2D" run "$top_srcdir/t/data/migrate/legacy.ini" --db "$db" --set experiment.seeds=1,0 2>"$T_TMP/err"
+like "$(tail -n 1 "$T_TMP/err")" "^l2d run: 3 ran, 3 already done;" "another seed: its 3 cells ran, seed 0's did not"
+is "$(sql "$db" "SELECT group_concat(n) FROM v_summary WHERE experiment_id = (SELECT max(id) FROM experiments)
+                 AND metric = 'risk' AND split = 'test' AND attack = 'clean'")" "2,2,2" \
+    "the new experiment's summary: 2 seeds per setting, old runs included, none twice"
+done_testing

@@ -9,7 +9,7 @@
 . "$top_srcdir/t/lib.sh"
 mk_tmp
 db=$T_TMP/x.db
-plan 22
+plan 23
 skip() { T_N=$((T_N + 1)); echo "ok $T_N # SKIP $1"; }
 
 "$top_builddir/t/report_fixture" "$db" extra
@@ -120,9 +120,11 @@ if command -v gnuplot >/dev/null 2>&1; then
     out=$("$L2D" report "$db" --plot cost.beta_scale --metric risk --output "$T_TMP/it's b.png" 2>"$T_TMP/err")
     is "$out (exit $?) $(cat "$T_TMP/err")" "wrote $T_TMP/it's b.png (exit 0) " "--output, a name with a quote and a blank"
     is "$(od -An -tx1 -N8 "$T_TMP/it's b.png" | tr -d ' \n')" "89504e470d0a1a0a" "that is a PNG too"
+    out=$("$L2D" report "$db" --plot eps -o "$T_TMP/short.png" 2>"$T_TMP/err")
+    is "$out (exit $?) $(cat "$T_TMP/err")" "wrote $T_TMP/short.png (exit 0) " "-o FILE: the same as --output"
     cd "$T_TMP" || exit 1
 else
-    for k in 1 2 3 4 5; do skip "gnuplot is not installed"; done
+    for k in 1 2 3 4 5 6; do skip "gnuplot is not installed"; done
 fi
 
 # fails DESCRIPTION EXIT_STATUS MESSAGE_REGEX ARGS...: one line on stderr, nothing on stdout
@@ -147,9 +149,9 @@ fails "an experiment that does not sweep it" 1 "no finished runs of experiment '
 fails "no such experiment" 1 "no experiment named 'nope'$" "$db" --plot eps --experiment nope --plot-data
 fails "a parameter that is not a number" 1 "parameter 'rejector\.arch' has the value 'mlp', not a number" \
     "$db" --plot rejector.arch --plot-data
-fails "a metric not measured" 1 "no metric 'mAP' on split 'test' in the runs that sweep 'attack\.eps' \(there are: risk, rmse\)$" \
+fails "a metric not measured" 1 "no metric 'mAP' on split 'test' in the runs that sweep 'attack\.eps' \(there are metrics: risk, rmse; splits: test; attacks: clean, targeted:model, untargeted\)$" \
     "$db" --plot eps --metric mAP --plot-data
-fails "an attack not measured" 1 "no metric 'rmse' on split 'test', attack 'targeted:m3' in the runs" \
+fails "an attack not measured" 1 "no metric 'rmse' on split 'test', attack 'targeted:m3' in the runs .*attacks: clean, targeted:model, untargeted\)$" \
     "$db" --plot eps --attack targeted:m3 --plot-data
 # gnuplot missing: a PATH with nothing but ls (which libtool's wrapper needs)
 mkdir "$T_TMP/bin" && ln -s "$(command -v ls)" "$T_TMP/bin/ls"

@@ -9,7 +9,7 @@ db=$T_TMP/q.db
 Q=$top_srcdir/results/queries
 sq() { "$SQLITE3" -batch -noheader -separator '|' "$db" "$@"; }
 
-plan 22
+plan $((19 + $(ls "$Q"/*.sql | wc -l)))  # one check per example query file at the end
 
 # one done run: id nu beta seed risk alloc_0 (alloc_1 = 1 - alloc_0)
 run() {
@@ -42,26 +42,39 @@ SQL
           INSERT INTO run_params VALUES (9, 'train.nu', '1', 1), (9, 'cost.beta_scale', '1', 1);
           INSERT INTO metrics VALUES (9, 'test', 'clean', 'risk', 0), (9, 'test', 'clean', 'alloc_0', 0);"
     # run 3's training curve; its kept epoch is 1
-    echo "INSERT INTO epochs VALUES (3, 0, 2.5, 0.5, 3, 0.625, 0.25), (3, 1, 1.5, 0.25, 2, 0.375, 0.25),
-          (3, 2, 1.25, 0.125, NULL, 0.5, 0.5);"
+    echo "INSERT INTO epochs VALUES (3, 0, 2.5, 0.5, 3, 0.625, 0.25, NULL), (3, 1, 1.5, 0.25, 2, 0.375, 0.25, NULL),
+          (3, 2, 1.25, 0.125, NULL, 0.5, 0.5, NULL);"
     # another experiment, created later, with one run
     echo "INSERT INTO runs (id, experiment_id, cell_id, params, method, seed, status)
           VALUES (10, 2, 'method=mt;seed=0', '', 'mt', 0, 'done');
           INSERT INTO metrics VALUES (10, 'test', 'clean', 'risk', 0.75);
-          INSERT INTO epochs VALUES (10, 0, 0.5, 0.25, 0.5, 0.125, 1);"
+          INSERT INTO epochs VALUES (10, 0, 0.5, 0.25, 0.5, 0.125, 1, NULL);"
 } > "$T_TMP/fixture.sql"
 sq < "$T_TMP/fixture.sql"
 ok $? "fixture database"
 
 out=$(sq < "$Q/best_beta_per_nu.sql")
-is "$out" "sweep|sard|0.5|1|0.1875|2
-sweep|sard|1|0.5|0.09375|2" "best_beta_per_nu: beta 1 for nu 0.5, beta 0.5 for nu 1"
+is "$out" "sweep|sard|0.5|1|0.1875|2|
+sweep|sard|1|0.5|0.09375|2|" "best_beta_per_nu: beta 1 for nu 0.5, beta 0.5 for nu 1 (nothing else swept)"
 
 out=$(sq < "$Q/allocation_vs_beta.sql")
-is "$out" "sweep|sard|0.5|0|model|0.375|4
-sweep|sard|0.5|1|expert1|0.625|4
-sweep|sard|1|0|model|0.75|4
-sweep|sard|1|1|expert1|0.25|4" "allocation_vs_beta: mean allocation per agent and beta"
+is "$out" "sweep|sard|train.nu=0.5|0.5|0|model|0.375||2
+sweep|sard|train.nu=0.5|0.5|1|expert1|0.625||2
+sweep|sard|train.nu=0.5|1|0|model|0.75||2
+sweep|sard|train.nu=0.5|1|1|expert1|0.25||2
+sweep|sard|train.nu=1|0.5|0|model|0.375||2
+sweep|sard|train.nu=1|0.5|1|expert1|0.625||2
+sweep|sard|train.nu=1|1|0|model|0.75||2
+sweep|sard|train.nu=1|1|1|expert1|0.25||2" \
+    "allocation_vs_beta: per agent (by name) and beta, for each nu apart (n 2, not pooled over nu)"
+out=$(sq "SELECT run_id, agent_index, agent, alloc, quote(oracle_alloc) FROM v_allocation
+          WHERE run_id = 3 AND split = 'test' AND attack = 'clean' ORDER BY agent_index")
+is "$out" "3|0|model|0.75|NULL
+3|1|expert1|0.25|NULL" "v_allocation: agent names next to allocations"
+out=$(sq < "$Q/params_wide.sql" | grep '|test|clean|risk|' | head -n 2)
+is "$out" "sweep|sard|0.5|0.5|test|clean|risk|2|0.3125|0.0078125|train.nu=0.5;cost.beta_scale=0.5
+sweep|sard|0.5|1.0|test|clean|risk|2|0.1875|0.0078125|train.nu=0.5;cost.beta_scale=1" \
+    "params_wide: one column per swept parameter"
 
 out=$(sq ".param set :run_id 3" ".read $Q/learning_curve.sql")
 is "$out" "3|0|2.5|0.5|3.0|0.625|0.25|

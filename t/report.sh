@@ -8,7 +8,7 @@
 . "$top_srcdir/t/lib.sh"
 mk_tmp
 db=$T_TMP/r.db
-plan 32
+plan 34
 
 "$top_builddir/t/report_fixture" "$db"
 ok $? "fixture database"
@@ -29,15 +29,15 @@ check() {
 check 'default layout, markdown, every experiment'  <<'EOF'
 ## sweep (split test, attack clean)
 
-| method | params              | n | risk            | accuracy        | alloc_0         | alloc_1         |
-|--------|---------------------|--:|----------------:|----------------:|----------------:|----------------:|
-| sard   | cost.beta_scale=0.5 | 2 | 0.2500 ± 0.0707 | 0.7500 ± 0.0707 | 0.5500 ± 0.0707 | 0.4500 ± 0.0707 |
-| sard   | cost.beta_scale=1   | 2 | 0.4000 ± 0.0000 | 0.6000 ± 0.0000 | 0.8000 ± 0.1414 | 0.2000 ± 0.1414 |
-| mt     | cost.beta_scale=0.5 | 1 |          0.3500 |          0.6500 |          1.0000 |          0.0000 |
+| method | cost.beta_scale | n | risk            | accuracy        | alloc_model     | alloc_expert1   |
+|--------|-----------------|--:|----------------:|----------------:|----------------:|----------------:|
+| sard   | 0.5             | 2 | 0.2500 ± 0.0707 | 0.7500 ± 0.0707 | 0.5500 ± 0.0707 | 0.4500 ± 0.0707 |
+| sard   | 1               | 2 | 0.4000 ± 0.0000 | 0.6000 ± 0.0000 | 0.8000 ± 0.1414 | 0.2000 ± 0.1414 |
+| mt     | 0.5             | 1 |          0.3500 |          0.6500 |          1.0000 |          0.0000 |
 
 ## mt1 (split test, attack clean)
 
-| method   | n | accuracy        | alloc_0         | alloc_1         | alloc_2         |
+| method   | n | accuracy        | alloc_model     | alloc_expert 1  | alloc_expert 2  |
 |----------|--:|----------------:|----------------:|----------------:|----------------:|
 | mao2023a | 2 | 0.7130 ± 0.0014 | 0.6000 ± 0.0000 | 0.0100 ± 0.0000 | 0.3900 ± 0.0000 |
 | mao2024e | 2 | 0.5070 ± 0.0000 | 0.3800 ± 0.0000 | 0.3700 ± 0.0000 | 0.2500 ± 0.0000 |
@@ -59,21 +59,21 @@ check 'default layout, markdown, every experiment'  <<'EOF'
 EOF
 
 check 'default layout, csv' --format csv --experiment sweep <<'EOF'
-experiment,method,params,n,risk_mean,risk_std,accuracy_mean,accuracy_std,alloc_0_mean,alloc_0_std,alloc_1_mean,alloc_1_std
-sweep,sard,cost.beta_scale=0.5,2,0.25,0.07071067812,0.75,0.07071067812,0.55,0.07071067812,0.45,0.07071067812
-sweep,sard,cost.beta_scale=1,2,0.4,0,0.6,0,0.8,0.1414213562,0.2,0.1414213562
-sweep,mt,cost.beta_scale=0.5,1,0.35,,0.65,,1,,0,
+experiment,method,params,cost.beta_scale,n,risk_mean,risk_std,risk_n,accuracy_mean,accuracy_std,accuracy_n,alloc_model_mean,alloc_model_std,alloc_model_n,alloc_expert1_mean,alloc_expert1_std,alloc_expert1_n
+sweep,sard,cost.beta_scale=0.5,0.5,2,0.25,0.07071067812,2,0.75,0.07071067812,2,0.55,0.07071067812,2,0.45,0.07071067812,2
+sweep,sard,cost.beta_scale=1,1,2,0.4,0,2,0.6,0,2,0.8,0.1414213562,2,0.2,0.1414213562,2
+sweep,mt,cost.beta_scale=0.5,0.5,1,0.35,,1,0.65,,1,1,,1,0,,1
 EOF
 
 check 'default layout, latex' --format latex --experiment sweep <<'EOF'
 % sweep (split test, attack clean)
 \begin{tabular}{llrrrrr}
 \hline
-method & params & $n$ & risk & accuracy & alloc\_0 & alloc\_1 \\
+method & cost.beta\_scale & $n$ & risk & accuracy & alloc\_model & alloc\_expert1 \\
 \hline
-sard & cost.beta\_scale=0.5 & 2 & $0.2500 \pm 0.0707$ & $0.7500 \pm 0.0707$ & $0.5500 \pm 0.0707$ & $0.4500 \pm 0.0707$ \\
-sard & cost.beta\_scale=1 & 2 & $0.4000 \pm 0.0000$ & $0.6000 \pm 0.0000$ & $0.8000 \pm 0.1414$ & $0.2000 \pm 0.1414$ \\
-mt & cost.beta\_scale=0.5 & 1 & $0.3500$ & $0.6500$ & $1.0000$ & $0.0000$ \\
+sard & 0.5 & 2 & $0.2500 \pm 0.0707$ & $0.7500 \pm 0.0707$ & $0.5500 \pm 0.0707$ & $0.4500 \pm 0.0707$ \\
+sard & 1 & 2 & $0.4000 \pm 0.0000$ & $0.6000 \pm 0.0000$ & $0.8000 \pm 0.1414$ & $0.2000 \pm 0.1414$ \\
+mt & 0.5 & 1 & $0.3500$ & $0.6500$ & $1.0000$ & $0.0000$ \\
 \hline
 \end{tabular}
 EOF
@@ -89,10 +89,10 @@ check 'mt-table1, markdown' --layout mt-table1 --experiment mt1 <<'EOF'
 EOF
 
 check 'mt-table1, csv' --layout mt-table1 --format csv --experiment mt1 <<'EOF'
-experiment,method,params,n,Acc_mean,Acc_std,sL1_mean,sL1_std,model_mean,model_std,expert 1_mean,expert 1_std,expert 2_mean,expert 2_std
-mt1,mao2023a,,2,71.3,0.1414213562,1.45,0.01414213562,0.6,0,0.01,0,0.39,0
-mt1,mao2024e,,2,50.7,0,1.18,0,0.38,0,0.37,0,0.25,0
-mt1,mt,,2,70.5,0.7071067812,1.29,0.01414213562,0.66,0,0.12,0,0.22,0
+experiment,method,params,n,Acc_mean,Acc_std,Acc_n,sL1_mean,sL1_std,sL1_n,model_mean,model_std,model_n,expert 1_mean,expert 1_std,expert 1_n,expert 2_mean,expert 2_std,expert 2_n
+mt1,mao2023a,,2,71.3,0.1414213562,2,1.45,0.01414213562,2,0.6,0,2,0.01,0,2,0.39,0,2
+mt1,mao2024e,,2,50.7,0,2,1.18,0,2,0.38,0,2,0.37,0,2,0.25,0,2
+mt1,mt,,2,70.5,0.7071067812,2,1.29,0.01414213562,2,0.66,0,2,0.12,0,2,0.22,0,2
 EOF
 
 check 'mt-table1, latex' --layout mt-table1 --format latex --experiment mt1 <<'EOF'
@@ -118,9 +118,9 @@ check 'robustness (rmse), markdown' --layout robustness --experiment adv <<'EOF'
 EOF
 
 check 'robustness, csv' --layout robustness --format=csv --experiment adv <<'EOF'
-experiment,method,params,n,clean_mean,clean_std,untargeted_mean,untargeted_std,targeted:0_mean,targeted:0_std,targeted:1_mean,targeted:1_std
-adv,baseline,,2,0.17,0,0.3,0.01414213562,0.19,0,0.41,0.01414213562
-adv,sard,,2,0.17,0,0.175,0.007071067812,0.17,0,0.18,0
+experiment,method,params,n,clean_mean,clean_std,clean_n,untargeted_mean,untargeted_std,untargeted_n,targeted:0_mean,targeted:0_std,targeted:0_n,targeted:1_mean,targeted:1_std,targeted:1_n
+adv,baseline,,2,0.17,0,2,0.3,0.01414213562,2,0.19,0,2,0.41,0.01414213562,2
+adv,sard,,2,0.17,0,2,0.175,0.007071067812,2,0.17,0,2,0.18,0,2
 EOF
 
 check 'robustness, latex' --layout robustness --format latex --experiment adv <<'EOF'
@@ -138,11 +138,11 @@ EOF
 check 'robustness of another metric, every experiment that has it' --layout robustness --metric risk <<'EOF'
 ## sweep (risk under attack, split test)
 
-| method | params              | n | clean           | untargeted      |
-|--------|---------------------|--:|----------------:|----------------:|
-| sard   | cost.beta_scale=0.5 | 2 | 0.2500 ± 0.0707 | 0.5500 ± 0.0707 |
-| sard   | cost.beta_scale=1   | 2 | 0.4000 ± 0.0000 |               - |
-| mt     | cost.beta_scale=0.5 | 1 |          0.3500 |               - |
+| method | cost.beta_scale | n | clean           | untargeted      |
+|--------|-----------------|--:|----------------:|----------------:|
+| sard   | 0.5             | 2 | 0.2500 ± 0.0707 | 0.5500 ± 0.0707 |
+| sard   | 1               | 2 | 0.4000 ± 0.0000 |               - |
+| mt     | 0.5             | 1 |          0.3500 |               - |
 
 ## empty (risk under attack, split test)
 
@@ -155,11 +155,11 @@ EOF
 check '--split val' --split val --experiment sweep <<'EOF'
 ## sweep (split val, attack clean)
 
-| method | params              | n | risk            |
-|--------|---------------------|--:|----------------:|
-| sard   | cost.beta_scale=0.5 | 2 | 0.1250 ± 0.0354 |
-| sard   | cost.beta_scale=1   | 2 |               - |
-| mt     | cost.beta_scale=0.5 | 1 |               - |
+| method | cost.beta_scale | n | risk            |
+|--------|-----------------|--:|----------------:|
+| sard   | 0.5             | 2 | 0.1250 ± 0.0354 |
+| sard   | 1               | 2 |               - |
+| mt     | 0.5             | 1 |               - |
 EOF
 
 check '--attack untargeted' --attack untargeted --experiment adv <<'EOF'
@@ -174,11 +174,11 @@ EOF
 check '--metrics' --metrics risk,alloc_1 --experiment sweep <<'EOF'
 ## sweep (split test, attack clean)
 
-| method | params              | n | risk            | alloc_1         |
-|--------|---------------------|--:|----------------:|----------------:|
-| sard   | cost.beta_scale=0.5 | 2 | 0.2500 ± 0.0707 | 0.4500 ± 0.0707 |
-| sard   | cost.beta_scale=1   | 2 | 0.4000 ± 0.0000 | 0.2000 ± 0.1414 |
-| mt     | cost.beta_scale=0.5 | 1 |          0.3500 |          0.0000 |
+| method | cost.beta_scale | n | risk            | alloc_1         |
+|--------|-----------------|--:|----------------:|----------------:|
+| sard   | 0.5             | 2 | 0.2500 ± 0.0707 | 0.4500 ± 0.0707 |
+| sard   | 1               | 2 | 0.4000 ± 0.0000 | 0.2000 ± 0.1414 |
+| mt     | 0.5             | 1 |          0.3500 |          0.0000 |
 EOF
 
 check 'an experiment without finished runs' --experiment empty <<'EOF'
@@ -217,8 +217,12 @@ fails "empty file" 1 "^l2d report: .*/zero\.db: not an l2d results database" "$T
 fails "unknown format" 2 "^l2d report: unknown format 'html' \(md, csv, latex\)" --format html "$db"
 fails "unknown layout" 2 "^l2d report: unknown layout 'table9'" --layout table9 "$db"
 fails "unknown experiment" 1 "no experiment named 'nope'$" --experiment nope "$db"
+out=$("$L2D" report --metrics alloc_expert1 --experiment sweep --format csv "$db" 2>&1)
+is "$(printf '%s\n' "$out" | cut -d, -f6-7 | tr '\n' ' ')" "alloc_expert1_mean,alloc_expert1_std 0.45,0.07071067812 0.2,0.1414213562 0, " \
+    "--metrics alloc_NAME: the allocation to the agent of that name (alloc_1 here)"
 fails "unknown metric" 1 "no metric 'riks' on split 'test', attack 'clean' \(there are: accuracy, alloc_0, " --metrics risk,riks "$db"
-fails "split without metrics" 1 "no metrics on split 'tset'" --split tset "$db"
+fails "split without metrics" 1 "no metrics on split 'tset', attack 'clean' \(there are splits: test, val; attacks: clean, targeted:0, targeted:1, untargeted\)" --split tset "$db"
+fails "attack without metrics" 1 "no metrics on split 'test', attack 'untrageted' \(there are splits: [a-z, ]+; attacks: [a-z:0-9, ]+\)" --attack untrageted "$db"
 fails "robustness metric not found" 1 "no metric 'mAP' on split 'test' \(there are" --layout robustness --metric mAP "$db"
 fails "no database" 2 "which results database" --format csv
 fails "option without value" 2 "needs a value" "$db" --experiment

@@ -4,6 +4,7 @@
  * by hand (see the expected tables in t/report.sh). */
 #include "config.h"
 
+#include <math.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -37,7 +38,7 @@ static int run_ex(int64_t eid, const char *method, const char *param, int seed, 
     for (size_t j = 0; j < nagents; j++)
         am[j] = (struct l2d_agent_metric){(int)j, agents[j], "test", agent_metric ? agent_metric : "accuracy",
                                           agent_values ? agent_values[j] : 0.5};
-    struct l2d_epoch_rec ep = {0, 1, 0.5, 1, 0.5, 0.25};
+    struct l2d_epoch_rec ep = {0, 1, 0.5, 1, 0.5, 0.25, NAN};
     int failed = !strcmp(status, "failed");
     struct l2d_run_record r = {
         .cell_id = cell, .method = method, .seed = seed, .nparams = np, .param_keys = keys, .param_values = vals,

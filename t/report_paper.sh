@@ -71,20 +71,20 @@ check 'adv-table2, markdown: paper rows under ours, agents table' "$xdb" --paper
 EOF
 
 check 'adv-table2, csv' "$xdb" --paper adv-table2 --experiment adv2 --format csv <<'EOF'
-experiment,method,params,n,clean_mean,clean_std,untargeted_mean,untargeted_std,targeted:model_mean,targeted:model_std,targeted:m1_mean,targeted:m1_std,targeted:m2_mean,targeted:m2_std,targeted:m3_mean,targeted:m3_std,rmse_mean,rmse_std
-adv2,sard,,2,0.17,0,0.17,0,0.17,0,0.18,0,0.18,0,0.18,0,,
-adv2,paper: SARD,,,0.17,,0.17,,0.17,,0.18,,0.18,,0.18,,,
-adv2,baseline,,2,0.17,0,0.29,0.01414213562,0.19,0,0.4,0.01414213562,0.21,0,0.41,0.01414213562,,
-adv2,paper: baseline,,,0.17,,0.29,,0.19,,0.4,,0.21,,0.41,,,
-adv2,plain,,1,0.2,,0.5,,0.3,,0.6,,0.4,,0.7,,,
-adv2: agents,model,,2,,,,,,,,,,,,,0.27,0.01414213562
-adv2: agents,paper: model,,,,,,,,,,,,,,,0.27,
-adv2: agents,m1,,2,,,,,,,,,,,,,1.23,0.04242640687
-adv2: agents,paper: M1,,,,,,,,,,,,,,,1.23,
-adv2: agents,m2,,2,,,,,,,,,,,,,1.85,0
-adv2: agents,paper: M2,,,,,,,,,,,,,,,1.85,
-adv2: agents,m3,,2,,,,,,,,,,,,,0.91,0.01414213562
-adv2: agents,paper: M3,,,,,,,,,,,,,,,0.91,
+experiment,method,params,n,clean_mean,clean_std,clean_n,untargeted_mean,untargeted_std,untargeted_n,targeted:model_mean,targeted:model_std,targeted:model_n,targeted:m1_mean,targeted:m1_std,targeted:m1_n,targeted:m2_mean,targeted:m2_std,targeted:m2_n,targeted:m3_mean,targeted:m3_std,targeted:m3_n,rmse_mean,rmse_std,rmse_n
+adv2,sard,,2,0.17,0,2,0.17,0,2,0.17,0,2,0.18,0,2,0.18,0,2,0.18,0,2,,,
+adv2,paper: SARD,,,0.17,,,0.17,,,0.17,,,0.18,,,0.18,,,0.18,,,,,
+adv2,baseline,,2,0.17,0,2,0.29,0.01414213562,2,0.19,0,2,0.4,0.01414213562,2,0.21,0,2,0.41,0.01414213562,2,,,
+adv2,paper: baseline,,,0.17,,,0.29,,,0.19,,,0.4,,,0.21,,,0.41,,,,,
+adv2,plain,,1,0.2,,1,0.5,,1,0.3,,1,0.6,,1,0.4,,1,0.7,,1,,,
+adv2: agents,model,,2,,,,,,,,,,,,,,,,,,,0.27,0.01414213562,2
+adv2: agents,paper: model,,,,,,,,,,,,,,,,,,,,,0.27,,
+adv2: agents,m1,,2,,,,,,,,,,,,,,,,,,,1.23,0.04242640687,2
+adv2: agents,paper: M1,,,,,,,,,,,,,,,,,,,,,1.23,,
+adv2: agents,m2,,2,,,,,,,,,,,,,,,,,,,1.85,0,2
+adv2: agents,paper: M2,,,,,,,,,,,,,,,,,,,,,1.85,,
+adv2: agents,m3,,2,,,,,,,,,,,,,,,,,,,0.91,0.01414213562,2
+adv2: agents,paper: M3,,,,,,,,,,,,,,,,,,,,,0.91,,
 EOF
 
 check 'adv-table2, latex' "$xdb" --paper adv-table2 --experiment adv2 --format latex <<'EOF'
@@ -153,13 +153,13 @@ check 'mt-table1, markdown' "$db" --paper mt-table1 --experiment mt1 <<'EOF'
 EOF
 
 check 'mt-table1, csv' "$db" --paper mt-table1 --experiment mt1 --format csv <<'EOF'
-experiment,method,params,n,Acc_mean,Acc_std,sL1_mean,sL1_std,model_mean,model_std,expert 1_mean,expert 1_std,expert 2_mean,expert 2_std
-mt1,mao2023a,,2,71.3,0.1414213562,1.45,0.01414213562,0.6,0,0.01,0,0.39,0
-mt1,paper: Mao 2023a,,,71.3,,1.45,,0.6,,0.01,,0.39,
-mt1,mao2024e,,2,50.7,0,1.18,0,0.38,0,0.37,0,0.25,0
-mt1,paper: Mao 2024e,,,50.7,,1.18,,0.38,,0.37,,0.25,
-mt1,mt,,2,70.5,0.7071067812,1.29,0.01414213562,0.66,0,0.12,0,0.22,0
-mt1,paper: MT,,,70,,1.28,,0.66,,0.12,,0.22,
+experiment,method,params,n,Acc_mean,Acc_std,Acc_n,sL1_mean,sL1_std,sL1_n,model_mean,model_std,model_n,expert 1_mean,expert 1_std,expert 1_n,expert 2_mean,expert 2_std,expert 2_n
+mt1,mao2023a,,2,71.3,0.1414213562,2,1.45,0.01414213562,2,0.6,0,2,0.01,0,2,0.39,0,2
+mt1,paper: Mao 2023a,,,71.3,,,1.45,,,0.6,,,0.01,,,0.39,,
+mt1,mao2024e,,2,50.7,0,2,1.18,0,2,0.38,0,2,0.37,0,2,0.25,0,2
+mt1,paper: Mao 2024e,,,50.7,,,1.18,,,0.38,,,0.37,,,0.25,,
+mt1,mt,,2,70.5,0.7071067812,2,1.29,0.01414213562,2,0.66,0,2,0.12,0,2,0.22,0,2
+mt1,paper: MT,,,70,,,1.28,,,0.66,,,0.12,,,0.22,,
 EOF
 
 check 'mt-table1, latex' "$db" --paper mt-table1 --experiment mt1 --format latex <<'EOF'
@@ -188,7 +188,7 @@ is "$out" "## adv2 (rmse under attack, split test; paper: ADV Table 2)
 ## adv2: agents (their own rmse, split test; paper: ADV Table 2)
 ## cfgagents (rmse under attack, split test)
 ## eps (rmse under attack, split test; paper: ADV Table 2)
-| paper: SARD     |                            |   |            0.17 |            0.17 |            0.17 |
+| paper: SARD     |          |            |   |            0.17 |            0.17 |            0.17 |
 ## eps: agents (their own rmse, split test; paper: ADV Table 2)" "every experiment: paper rows where a method matches"
 
 # fails DESCRIPTION EXIT_STATUS MESSAGE_REGEX ARGS...: one line on stderr, nothing on stdout

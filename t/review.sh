@@ -4,6 +4,7 @@
 . "$top_srcdir/t/lib.sh"
 . "$top_srcdir/t/e2e_lib.sh"
 mk_tmp
+plan 134
 cfg=$E2E/sweep.ini
 
 # refused NAME STATUS REGEX CMD...: CMD exits STATUS with one stderr line
@@ -215,4 +216,4 @@ refused "rho-margin: negative cost" 1 "^stdin:1: rho-margin: cost \\[0\\]\\[0\\]
 refused "smooth-adv: negative cost" 1 "^stdin:1: smooth-adv: cost of agent 0 is -1 \\(must be finite and >= 0\\)$" \
     sh -c '"$1" surrogate eval --plugin smooth-adv <"$2"' sh "$L2D" "$T_TMP/neg.txt"
 
-finish
+done_testing

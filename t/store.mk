@@ -10,8 +10,9 @@ t_test_store_migrate_CFLAGS = $(AM_CFLAGS) $(SQLITE_CFLAGS)
 t_test_store_migrate_LDADD = framework/libl2d.la $(SQLITE_LIBS)
 TESTS += t/test_store_migrate
 EXTRA_DIST += t/data/migrate/results_v1.sql t/data/migrate/make_results_v1.sh t/data/migrate/legacy.ini
-TESTS += t/migrate.sh
-EXTRA_DIST += t/migrate.sh
+TESTS += t/migrate.sh t/migrate_v2.sh t/migrate_v3.sh t/slurm.sh
+EXTRA_DIST += t/migrate.sh t/migrate_v2.sh t/migrate_v3.sh t/slurm.sh t/data/migrate/results_v2.sql \
+	t/data/migrate/results_v2_sweep.sql
 TESTS += t/queries.sh
 EXTRA_DIST += t/queries.sh
 check_PROGRAMS += t/report_fixture

@@ -90,9 +90,9 @@ static int is_int(int64_t got, int64_t want, const char *what)
 /* ---- a run record to vary ---- */
 static const char *const pkeys[] = {"method", "cost.beta_scale", "train.nu", "surrogate.name", "seed"};
 static const struct l2d_epoch_rec epochs[] = {
-    {0, 1.25, 0.5, 1.5, 0.625, 0.125},
-    {1, 0.75, 0.375, NAN, 0.5, 0.25},
-    {2, INFINITY, 0.375, 0.5, -INFINITY, 0.25},
+    {0, 1.25, 0.5, 1.5, 0.625, 0.125, 0.875},
+    {1, 0.75, 0.375, NAN, 0.5, 0.25, NAN},
+    {2, INFINITY, 0.375, 0.5, -INFINITY, 0.25, 0.75},
 };
 static const struct l2d_agent_metric agents[] = {
     {0, "model", "test", "accuracy", 0.875},
@@ -190,8 +190,9 @@ static void test_open_new(struct l2d_store **out)
     tap_close(q_dbl(db, "SELECT sqrt(6.25)"), 2.5, 0, 0, "sqrt() available on the connection");
     is_txt(q_txt(db, "SELECT group_concat(name, ',') FROM (SELECT name FROM sqlite_schema WHERE type = 'table' "
                      "ORDER BY name)"),
-           "agent_metrics,epochs,experiment_plugins,experiments,metrics,run_params,runs", "tables");
-    is_int(q_int(db, "SELECT count(*) FROM sqlite_schema WHERE type = 'table' AND sql LIKE '%STRICT'"), 7,
+           "agent_metrics,claims,epochs,experiment_plugins,experiment_runs,experiments,metrics,run_params,runs",
+           "tables");
+    is_int(q_int(db, "SELECT count(*) FROM sqlite_schema WHERE type = 'table' AND sql LIKE '%STRICT'"), 9,
            "all tables STRICT");
 }
 
@@ -251,9 +252,9 @@ static void test_write_read(struct l2d_store *st, int64_t eid)
            "method=sard/NULL cost.beta_scale=0.5/0.5 train.nu=1/1.0 surrogate.name=ce/NULL seed=0/0.0",
            "run_params, numbers parsed");
     is_txt(q_txt(db, "SELECT group_concat(epoch || ':' || coalesce(train_loss, 'NULL') || ',' || train_risk || ',' || "
-                     "coalesce(val_loss, 'NULL') || ',' || coalesce(val_risk, 'NULL') || ',' || seconds, ' ') FROM "
-                     "(SELECT * FROM epochs ORDER BY epoch)"),
-           "0:1.25,0.5,1.5,0.625,0.125 1:0.75,0.375,NULL,0.5,0.25 2:NULL,0.375,0.5,NULL,0.25",
+                     "coalesce(val_loss, 'NULL') || ',' || coalesce(val_risk, 'NULL') || ',' || seconds || ',' || "
+                     "coalesce(val_adv_risk, 'NULL'), ' ') FROM (SELECT * FROM epochs ORDER BY epoch)"),
+           "0:1.25,0.5,1.5,0.625,0.125,0.875 1:0.75,0.375,NULL,0.5,0.25,NULL 2:NULL,0.375,0.5,NULL,0.25,0.75",
            "epochs, NaN and inf stored as NULL");
     tap_close(q_dbl(db, "SELECT value FROM metrics WHERE split = 'test' AND attack = 'clean' AND name = 'risk'"),
               0.25, 0, 0, "metric test/clean/risk");

@@ -144,7 +144,7 @@ int main(void)
     char *fixture = slurp(L2D_ABS_SRCDIR "/t/data/migrate/results_v1.sql");
     if (!fixture) tap_skip_all("no t/data/migrate/results_v1.sql");
     tap_plan(33);
-    tap_ok(L2D_STORE_SCHEMA_VERSION == 2, "this code writes schema version 2");
+    tap_ok(L2D_STORE_SCHEMA_VERSION == 4, "this code writes schema version 4");
 
     /* the fixture, as a version-1 database */
     tap_ok(load_fixture(path_in("v1.db"), fixture), "version-1 fixture loads");
@@ -176,7 +176,7 @@ int main(void)
     tap_ok(rc == 0 && st, "open for writing upgrades it (%s)", rc ? err.msg : "ok");
     if (!st) tap_skip_all("no upgraded database"); /* the plan is already out: counted as failed */
     db = l2d_store_sqlite(st);
-    is_q(db, "PRAGMA user_version", "2", "user_version 2");
+    is_q(db, "PRAGMA user_version", "4", "user_version 4");
     int same = 1;
     for (size_t t = 0; t < NT; t++) {
         char *after = dump_table(db, v1_tables[t], cols[t]);
@@ -188,7 +188,8 @@ int main(void)
     }
     tap_ok(same, "every row of the 7 version-1 tables is intact, every column, exactly");
     is_q(db, "SELECT group_concat(name, ',') FROM (SELECT name FROM pragma_table_info('runs') WHERE cid >= 14)",
-         "device_name,cuda_driver,cuda_runtime,cudnn", "runs: the four new columns, at the end");
+         "device_name,cuda_driver,cuda_runtime,cudnn,cell_key,setting_key",
+         "runs: the new columns (version 2's four, then version 4.s two), at the end");
     is_q(db, "SELECT count(*) FROM runs WHERE device_name IS NULL AND cuda_driver IS NULL AND "
              "cuda_runtime IS NULL AND cudnn IS NULL",
          "4", "old runs: NULL in the new columns");
@@ -255,7 +256,7 @@ int main(void)
     /* opened again: nothing to do, and the same */
     rc = l2d_store_open(path_in("v1.db"), &st, &err);
     char *v = st ? q_txt(l2d_store_sqlite(st), "PRAGMA user_version") : NULL;
-    tap_ok(rc == 0 && v && !strcmp(v, "2"), "reopened: version 2, nothing to do (%s)", rc ? err.msg : "ok");
+    tap_ok(rc == 0 && v && !strcmp(v, "4"), "reopened: version 4, nothing to do (%s)", rc ? err.msg : "ok");
     free(v);
     l2d_store_close(st);
     st = NULL;

@@ -6,7 +6,7 @@ l2d_LDADD = framework/libl2d.la
 noinst_HEADERS += framework/cli/commands.h framework/cli/cli_util.h
 
 EXTRA_DIST += experiments examples/surrogate-square/square.c examples/surrogate-square/Makefile \
-	docs/writing-plugins.md docs/design-notes.md
+	docs/writing-plugins.md docs/design-notes.md docs/metrics.md
 
 # `make quickstart`: the README's first command
 quickstart: all
@@ -18,4 +18,5 @@ quickstart: all
 # `l2d surrogate eval` (surrogate helper)
 l2d_SOURCES += framework/cli/cmd_surrogate.c
 l2d_SOURCES += framework/cli/cmd_report.c
+l2d_SOURCES += framework/cli/cmd_merge.c framework/cli/cmd_slurm.c
 l2d_SOURCES += framework/cli/cmd_devices.c

@@ -122,8 +122,12 @@ static void check_usage(FILE *f)
             "usage: l2d plugin-check FILE.so [--set key=value]... [--trials N] [--seed S]\n"
             "Load one plugin file and check each descriptor it exports: magic, ABI,\n"
             "struct size, kind, name, parameter schema, ops; for a surrogate, also\n"
-            "create it (defaults or --set) and compare its gradient with central\n"
-            "finite differences on random scores and costs.\n");
+            "create it (defaults or --set), compare its gradient with central\n"
+            "finite differences on random scores and costs, and check that it is a\n"
+            "deferral surrogate: minimised over the scores, the cheapest agent's score\n"
+            "ends the largest (consistency); its infimum op, if any, is never above the\n"
+            "loss and the minimised loss reaches it; at equal scores, raising the\n"
+            "cheapest agent's score never raises the loss (direction).\n");
 }
 
 /* Each key=value of --set names a parameter of d and parses as its type. */
@@ -142,6 +146,49 @@ static int check_sets(const struct l2d_plugin *d, const char *const *sets, size_
         if (l2d_param_parse(spec, eq + 1, key, &v, err)) return err->code;
     }
     return 0;
+}
+
+/* Consistency, infimum and direction of one surrogate with A agents: a
+ * line per check, on stdout when it passes, on stderr saying what is wrong
+ * when not. 1 when a check failed. */
+static int sanity(const char *file, const char *name, const struct l2d_surrogate_ops *ops,
+                  void *state, uint64_t seed, int trials, size_t A)
+{
+    struct l2d_sanity sc;
+    struct l2d_error err = {0};
+    if (l2d_surrogate_sanity(ops, state, seed, trials, A, &sc, &err)) {
+        fprintf(stderr, "l2d plugin-check: %s: %zu agents: %s\n", name, A, err.msg);
+        return 1;
+    }
+    int failed = 0;
+    if (sc.consistency_fail) {
+        fprintf(stderr, "l2d plugin-check: %s: not consistent, %zu agents (%d of %d cost vectors): %s\n",
+                name, A, sc.consistency_fail, sc.trials, sc.consistency_why);
+        failed = 1;
+    } else {
+        printf("%s: %s: consistency, %zu agents, %d cost vectors: minimising the loss makes the "
+               "cheapest agent's score the largest: ok\n", file, name, A, sc.trials);
+    }
+    if (!sc.has_infimum) {
+        if (A == 2) printf("%s: %s: infimum: no infimum op, not checked\n", file, name);
+    } else if (sc.infimum_above_fail || sc.infimum_gap_fail) {
+        fprintf(stderr, "l2d plugin-check: %s: wrong infimum, %zu agents (%d of %d cost vectors): %s\n",
+                name, A, sc.infimum_above_fail ? sc.infimum_above_fail : sc.infimum_gap_fail,
+                sc.trials, sc.infimum_why);
+        failed = 1;
+    } else {
+        printf("%s: %s: infimum, %zu agents: never above the loss, the minimised loss within "
+               "%.3g of it: ok\n", file, name, A, sc.max_gap);
+    }
+    if (sc.direction_fail) {
+        fprintf(stderr, "l2d plugin-check: %s: wrong direction, %zu agents (%d cases): %s\n", name,
+                A, sc.direction_fail, sc.direction_why);
+        failed = 1;
+    } else {
+        printf("%s: %s: direction, %zu agents: raising the cheapest agent's score never raises "
+               "the loss: ok\n", file, name, A);
+    }
+    return failed;
 }
 
 int l2d_cmd_plugin_check(int argc, char **argv)
@@ -228,6 +275,11 @@ int l2d_cmd_plugin_check(int argc, char **argv)
                     putchar('\n');
                 }
             }
+            /* cost vectors for the minimisations: as many as gradient
+             * trials, up to 100 (each costs a few thousand loss calls) */
+            for (size_t A = 2; A <= 5; A++)
+                failed |= sanity(file, d->name, ops, state, (uint64_t)seed + 100 + A,
+                                 trials < 100 ? (int)trials : 100, A);
             ops->destroy(state);
         }
         l2d_params_free(&params);

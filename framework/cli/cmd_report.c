@@ -31,7 +31,7 @@ static void report_usage(FILE *f)
             "  --plot PARAM              instead of tables, a PNG (gnuplot) of --metric (default rmse) against\n"
             "                            the swept parameter PARAM (eps: attack.eps), mean \xc2\xb1 std over seeds,\n"
             "                            one line per method and attack (--attack: that one only)\n"
-            "  --output FILE             the PNG of --plot (default: DB's name without extension-PARAM.png)\n");
+            "  -o, --output FILE         the PNG of --plot (default: DB's name without extension-PARAM.png)\n");
 }
 
 /* split "a,b,c" in place into *out (allocated); empty items are an error */
@@ -113,6 +113,7 @@ int l2d_cmd_report(int argc, char **argv)
         }
         if (cli_opt_value(argc, argv, &k, "--plot", &plot)) continue;
         if (cli_opt_value(argc, argv, &k, "--output", &output)) continue;
+        if (cli_opt_value(argc, argv, &k, "-o", &output)) continue;
         if (argv[k][0] == '-' && argv[k][1]) return cli_usage_error("report", "unknown option '%s'", argv[k]);
         if (db) return cli_usage_error("report", "one database at a time ('%s' and '%s')", db, argv[k]);
         db = argv[k];

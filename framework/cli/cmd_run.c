@@ -7,6 +7,9 @@
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
+#include <errno.h>
+#include <sys/wait.h>
+#include "host/device_desc.h"
 
 #include "cli/cli_util.h"
 #include "cli/commands.h"
@@ -20,7 +23,10 @@ static void usage(FILE *f)
             "usage: l2d run CONFIG.ini [options]\n"
             "Run every cell of the experiment (methods x [sweep] x seeds) and record each\n"
             "finished run in the SQLite database; cells already done are skipped.\n"
-            "  --set SECTION.KEY=VALUE  override a configuration value (repeatable)\n"
+            "  --set SECTION.KEY=VALUE  override a configuration value (repeatable); a key the\n"
+            "                           [sweep] sweeps (or a [method.*] overrides) is taken out\n"
+            "                           of the sweep: every cell runs with VALUE (checked like any\n"
+            "                           value); --dry-run shows the cells\n"
             "  --unset SECTION.KEY      remove a key, e.g. a parameter another surrogate lacks\n"
             "  --db PATH                database (default: [experiment] db, or results/NAME.db)\n"
             "  --device DEV             cpu, cuda (the first CUDA device) or cuda:N: where the\n"
@@ -29,9 +35,21 @@ static void usage(FILE *f)
             "                           device is not part of a cell's identity, so cells done on\n"
             "                           one device are not run again on another\n"
             "  --plugin-path DIRS       search these ':'-separated directories for plugins first\n"
-            "  --shard I/N              run only cells k with k %% N == I (0-based)\n"
-            "  --dry-run                validate the configuration and list the cells\n"
+            "  --shard I/N              run only cells k with k %% N == I (0-based): every cell\n"
+            "                           is in exactly one of the N shards\n"
+            "  --jobs K                 run K worker processes on this machine (default 1; with\n"
+            "                           --devices, one per device unless given)\n"
+            "  --devices LIST           worker k trains on device LIST[k %% n] (0,1 = cuda:0,cuda:1;\n"
+            "                           cpu and cuda:N also taken)\n"
+            "  --dry-run                validate the configuration and list the cells, each as\n"
+            "                           done, failed or to run in the database\n"
             "  --quiet                  no progress output\n"
+            "Any number of `l2d run` of one configuration may share one database (on one\n"
+            "machine or a local disk; not over NFS): each cell is claimed before it is\n"
+            "trained, and a claim whose process died lapses (at once on the same host,\n"
+            "else after L2D_CLAIM_LEASE seconds, default 300), so rerunning resumes.\n"
+            "A cell is its settings: adding a seed or a sweep value, reordering a list or\n"
+            "editing a comment reruns nothing done; changing a setting reruns its cells.\n"
             "Exit status: 0 all runs done, 1 a run failed (recorded as failed), 2 bad usage,\n"
             "configuration or device (nothing ran, nothing written).\n");
 }
@@ -39,6 +57,7 @@ static void usage(FILE *f)
 struct view {
     int tty, quiet;
     int line_open;
+    const char *who; /* "[w1] " with --jobs, else "" */
 };
 
 static void end_line(struct view *v)
@@ -53,7 +72,10 @@ static void on_event(void *self, const struct l2d_run_event *ev)
     if (v->quiet) return;
     switch (ev->kind) {
     case L2D_EV_PLAN:
-        fprintf(stderr, "l2d run: %s\n", ev->message);
+        fprintf(stderr, "%sl2d run: %s\n", v->who, ev->message);
+        break;
+    case L2D_EV_CELL_STATUS:
+        fprintf(stderr, "[cell %zu/%zu] %s: %s\n", ev->cell, ev->ntodo, ev->cell_id, ev->message);
         break;
     case L2D_EV_CELL_START:
         if (v->tty) {
@@ -62,8 +84,8 @@ static void on_event(void *self, const struct l2d_run_event *ev)
         }
         break;
     case L2D_EV_STAGE:
-        if (!strcmp(ev->message, "would run")) { /* --dry-run's list: one line each, tty or not */
-            fprintf(stderr, "[cell %zu/%zu] %s\n", ev->cell, ev->ntodo, ev->cell_id);
+        if (!ev->cell_id) {
+            fprintf(stderr, "%sl2d run: %s\n", v->who, ev->message);
         } else if (v->tty) {
             fprintf(stderr, "\r\033[K[run %zu/%zu] %s: %s", ev->cell, ev->ntodo, ev->cell_id, ev->message);
             v->line_open = 1;
@@ -78,11 +100,11 @@ static void on_event(void *self, const struct l2d_run_event *ev)
         break;
     case L2D_EV_CELL_DONE:
         if (v->tty) end_line(v);
-        else fprintf(stderr, "[run %zu/%zu] %s: done (%s)\n", ev->cell, ev->ntodo, ev->cell_id, ev->message);
+        else fprintf(stderr, "%s[run %zu/%zu] %s: done (%s)\n", v->who, ev->cell, ev->ntodo, ev->cell_id, ev->message);
         break;
     case L2D_EV_CELL_SKIP:
         end_line(v);
-        fprintf(stderr, "[run %zu/%zu] %s: already done, skipped\n", ev->cell, ev->ntodo, ev->cell_id);
+        fprintf(stderr, "%s[run %zu/%zu] %s: %s, skipped\n", v->who, ev->cell, ev->ntodo, ev->cell_id, ev->message);
         break;
     case L2D_EV_NOTICE:
         end_line(v);
@@ -90,7 +112,7 @@ static void on_event(void *self, const struct l2d_run_event *ev)
         break;
     case L2D_EV_CELL_FAIL:
         end_line(v);
-        fprintf(stderr, "[run %zu/%zu] %s: FAILED: %s\n", ev->cell, ev->ntodo, ev->cell_id, ev->message);
+        fprintf(stderr, "%s[run %zu/%zu] %s: FAILED: %s\n", v->who, ev->cell, ev->ntodo, ev->cell_id, ev->message);
         break;
     }
     fflush(stderr);
@@ -130,9 +152,96 @@ static int parse_shard(const char *text, unsigned *index, unsigned *count)
     return 0;
 }
 
+/* "0,1" -> cuda:0, cuda:1; cpu and cuda:N taken as they are. */
+static int parse_devices(const char *text, char ***out, size_t *n)
+{
+    *out = NULL;
+    *n = 0;
+    char *t = strdup(text);
+    if (!t) return -1;
+    int rc = 0;
+    for (char *save = NULL, *it = strtok_r(t, ",", &save); it && !rc; it = strtok_r(NULL, ",", &save)) {
+        while (*it == ' ') it++;
+        char buf[64];
+        size_t d = strspn(it, "0123456789");
+        if (d && !it[d] && d < 10) snprintf(buf, sizeof buf, "cuda:%s", it);
+        else snprintf(buf, sizeof buf, "%s", it);
+        char **nv = realloc(*out, (*n + 1) * sizeof **out);
+        if (!nv) rc = -1;
+        else {
+            *out = nv;
+            if (!l2d_device_spec_ok(buf) || !((*out)[*n] = strdup(buf))) rc = -1;
+            else (*n)++;
+        }
+    }
+    free(t);
+    if (!rc && !*n) rc = -1;
+    return rc;
+}
+
+static pid_t workers[1024];
+static long nworkers;
+
+static void forward(int sig)
+{
+    l2d_interrupted = 1;
+    for (long k = 0; k < nworkers; k++)
+        if (workers[k] > 0) kill(workers[k], sig);
+}
+
+/* --jobs K: K processes on one database; they share the cells through
+ * claims. The exit status is the worst of the workers'. */
+static int run_workers(const struct l2d_run_opts *base, struct view *view, long njobs, char **devs, size_t ndevs)
+{
+    fflush(stderr);
+    nworkers = 0;
+    for (long k = 0; k < njobs; k++) {
+        pid_t pid = fork();
+        if (pid < 0) {
+            fprintf(stderr, "l2d run: cannot start worker %ld: %s\n", k, strerror(errno));
+            break;
+        }
+        if (pid == 0) {
+            signal(SIGINT, on_signal);
+            signal(SIGTERM, on_signal);
+            char who[32];
+            snprintf(who, sizeof who, "[w%ld] ", k);
+            struct view v = *view;
+            v.who = who;
+            struct l2d_run_opts o = *base;
+            o.event_self = &v;
+            if (devs) o.device = devs[(size_t)k % ndevs];
+            o.worker_index = (unsigned)k;
+            o.worker_count = (unsigned)njobs;
+            struct l2d_run_summary sum;
+            struct l2d_error err = {0};
+            int rc = l2d_run_experiment(&o, &sum, &err);
+            if (rc) fprintf(stderr, "%sl2d run: %s\n", who, err.msg);
+            else if (!v.quiet)
+                fprintf(stderr, "%sl2d run: %zu ran, %zu already done; results in %s\n", who, sum.ran, sum.skipped,
+                        sum.db_path);
+            fflush(stderr);
+            _exit(rc ? (sum.started ? 1 : 2) : 0);
+        }
+        workers[nworkers++] = pid;
+    }
+    signal(SIGINT, forward);
+    signal(SIGTERM, forward);
+    int worst = nworkers < njobs ? 1 : 0;
+    for (long k = 0; k < nworkers; k++) {
+        int status;
+        while (waitpid(workers[k], &status, 0) < 0 && errno == EINTR) {}
+        int code = WIFEXITED(status) ? WEXITSTATUS(status) : 1;
+        if (code > worst) worst = code;
+        workers[k] = 0;
+    }
+    return worst;
+}
+
 int l2d_cmd_run(int argc, char **argv)
 {
-    const char *config = NULL, *db = NULL, *ppath = NULL, *shard = NULL, *device = NULL;
+    const char *config = NULL, *db = NULL, *ppath = NULL, *shard = NULL, *device = NULL, *jobs = NULL,
+               *devices = NULL;
     const char **sets = calloc((size_t)argc, sizeof *sets);
     char **unsets = calloc((size_t)argc, sizeof *unsets); /* the strings --unset made */
     size_t nsets = 0, nunsets = 0;
@@ -166,8 +275,11 @@ int l2d_cmd_run(int argc, char **argv)
         } else if (cli_opt_value(argc, argv, &k, "--db", &db) ||
                    cli_opt_value(argc, argv, &k, "--plugin-path", &ppath) ||
                    cli_opt_value(argc, argv, &k, "--shard", &shard) ||
-                   cli_opt_value(argc, argv, &k, "--device", &device)) {
-            if (db == CLI_MISSING || ppath == CLI_MISSING || shard == CLI_MISSING || device == CLI_MISSING)
+                   cli_opt_value(argc, argv, &k, "--device", &device) ||
+                   cli_opt_value(argc, argv, &k, "--jobs", &jobs) ||
+                   cli_opt_value(argc, argv, &k, "--devices", &devices)) {
+            if (db == CLI_MISSING || ppath == CLI_MISSING || shard == CLI_MISSING || device == CLI_MISSING ||
+                jobs == CLI_MISSING || devices == CLI_MISSING)
                 rc = cli_usage_error("run", "%s needs a value", argv[k]); /* k was not advanced */
         } else if (argv[k][0] == '-') rc = cli_usage_error("run", "unknown option '%s'", argv[k]);
         else if (config) rc = cli_usage_error("run", "one configuration file at a time");
@@ -188,10 +300,60 @@ int l2d_cmd_run(int argc, char **argv)
         free(sets);
         return rc;
     }
-    struct view view = {isatty(2), quiet, 0};
-    struct l2d_run_opts o = {config, sets, nsets, db, ppath, si, sn, dry, on_event, &view, device};
+    /* --jobs / --devices */
+    long njobs = 1;
+    char **devs = NULL;
+    size_t ndevs = 0;
+    if (!rc && jobs) {
+        char *end;
+        njobs = strtol(jobs, &end, 10);
+        if (*end || njobs < 1 || njobs > 1024) rc = cli_usage_error("run", "--jobs takes 1 to 1024, not '%s'", jobs);
+    }
+    if (!rc && devices && device) rc = cli_usage_error("run", "--device or --devices, not both");
+    if (!rc && devices && parse_devices(devices, &devs, &ndevs))
+        rc = cli_usage_error("run", "--devices takes a comma-separated list of 0, 1, ... (or cpu, cuda:N), not '%s'",
+                             devices);
+    if (!rc && devices && !jobs) njobs = (long)ndevs;
+    if (rc) {
+        free_strings(devs, ndevs);
+        free_strings(unsets, nunsets);
+        free(sets);
+        return rc;
+    }
+    double lease = 0;
+    const char *le = getenv("L2D_CLAIM_LEASE");
+    if (le && *le) lease = atof(le);
+    struct view view = {isatty(2) && njobs == 1, quiet, 0, ""};
+    struct l2d_run_opts o = {config, sets, nsets, db, ppath, si, sn, dry, on_event, &view, device, lease, 0, 0};
     signal(SIGINT, on_signal);
     signal(SIGTERM, on_signal);
+    if (njobs > 1 || devs) {
+        for (long k = 0; k < njobs && !quiet; k++)
+            fprintf(stderr, "l2d run: worker %ld: --device %s\n", k, devs ? devs[(size_t)k % ndevs] : device ? device : "(the configuration's)");
+        if (!dry) {
+            /* a bad configuration is said once, before any worker starts
+             * (the device of each worker is checked by the worker) */
+            struct l2d_run_opts check = o;
+            check.dry_run = 1;
+            check.event = NULL;
+            check.device = devs ? "cpu" : o.device;
+            struct l2d_run_summary csum;
+            struct l2d_error cerr = {0};
+            if (l2d_run_experiment(&check, &csum, &cerr)) {
+                fprintf(stderr, "l2d run: %s\n", cerr.msg);
+                free_strings(devs, ndevs);
+                free_strings(unsets, nunsets);
+                free(sets);
+                return 2;
+            }
+            rc = run_workers(&o, &view, njobs, devs, ndevs);
+            free_strings(devs, ndevs);
+            free_strings(unsets, nunsets);
+            free(sets);
+            return rc;
+        }
+    }
+    free_strings(devs, ndevs);
     struct l2d_run_summary sum;
     struct l2d_error err = {0};
     rc = l2d_run_experiment(&o, &sum, &err);
@@ -203,8 +365,11 @@ int l2d_cmd_run(int argc, char **argv)
         /* refused before any work (bad configuration): a usage error */
         return sum.started ? 1 : 2;
     }
+    if (!quiet && dry)
+        fprintf(stderr, "l2d run: %zu cells in this shard: %zu done, %zu failed, %zu to run\n",
+                sum.skipped + sum.failed + sum.todo, sum.skipped, sum.failed, sum.todo);
     if (!quiet && !dry)
-        fprintf(stderr, "l2d run: %zu ran, %zu already done; results in %s\n", sum.ran, sum.skipped,
-                sum.db_path);
+        fprintf(stderr, "l2d run: %zu ran, %zu already done%s; results in %s\n", sum.ran, sum.skipped,
+                sum.others_failed ? ", some failed in another worker" : "", sum.db_path);
     return 0;
 }

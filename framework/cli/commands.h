@@ -10,6 +10,8 @@ int l2d_cmd_plugin_check(int argc, char **argv);
 int l2d_cmd_report(int argc, char **argv);
 int l2d_cmd_surrogate(int argc, char **argv);
 int l2d_cmd_devices(int argc, char **argv);
+int l2d_cmd_merge(int argc, char **argv);
+int l2d_cmd_slurm(int argc, char **argv);
 
 /* "CUDA backend: built in, N devices visible" (or why none, or "not built
  * in"), one line: the second of l2d --version. */

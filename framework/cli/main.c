@@ -5,6 +5,7 @@
 #include <string.h>
 
 #include "cli/commands.h"
+#include "host/loader.h"
 #include "l2d/l2d.h"
 
 struct command {
@@ -15,12 +16,23 @@ struct command {
 
 static const struct command commands[] = {
     {"run", l2d_cmd_run, "run an experiment's sweep into its SQLite database"},
+    {"merge", l2d_cmd_merge, "combine results databases (shards, Slurm tasks) into one"},
+    {"slurm", l2d_cmd_slurm, "write an sbatch job-array script for a sweep, and its merge job"},
     {"plugins", l2d_cmd_plugins, "list the plugins found, with their parameters"},
     {"plugin-check", l2d_cmd_plugin_check, "check a plugin file (descriptor; surrogate gradient)"},
     {"report", l2d_cmd_report, "tables of a results database (mean, std over seeds)"},
     {"surrogate", l2d_cmd_surrogate, "evaluate a surrogate's loss, gradient, infimum on stdin rows"},
     {"devices", l2d_cmd_devices, "list the CPU and the CUDA devices a run can use"},
 };
+
+/* Warnings of plugin discovery (a plugin shadowed by another of the same
+ * kind and name earlier in the search path), from whichever command loads
+ * plugins, on stderr. */
+static void plugin_warning(void *self, const char *msg)
+{
+    fprintf(stderr, "l2d: warning: %s\n", msg);
+    (void)self;
+}
 
 static void usage(FILE *f)
 {
@@ -41,6 +53,9 @@ int main(int argc, char **argv)
     if (!strcmp(argv[1], "--version")) {
         printf("l2d %s (plugin ABI %d.%d)\n", l2d_version(), L2D_ABI_MAJOR, L2D_ABI_MINOR);
         l2d_cli_cuda_line(stdout);
+        printf("commit: %s\n", l2d_build_commit());
+        printf("build: %s\n", l2d_build_options());
+        printf("BLAS: %s\n", l2d_blas_config());
         return 0;
     }
     if (!strcmp(argv[1], "--help") || !strcmp(argv[1], "-h") || !strcmp(argv[1], "help")) {
@@ -54,6 +69,7 @@ int main(int argc, char **argv)
         fprintf(stderr, "l2d: %s\n", err.msg);
         return 2;
     }
+    l2d_registry_set_warning_hook(plugin_warning, NULL);
     for (size_t k = 0; k < sizeof commands / sizeof *commands; k++)
         if (!strcmp(argv[1], commands[k].name)) return commands[k].run(argc - 1, argv + 1);
     fprintf(stderr, "l2d: unknown command '%s' (try l2d --help)\n", argv[1]);

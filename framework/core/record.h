@@ -6,6 +6,9 @@
 struct l2d_epoch_rec {
     int epoch; /* 1-based */
     double train_loss, train_risk, val_loss, val_risk, seconds;
+    /* validation deferral risk under the untargeted attack, measured when
+     * it selects the epoch kept (train.select = val_adv_risk); else NaN */
+    double val_adv_risk;
 };
 
 #endif

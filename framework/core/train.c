@@ -373,7 +373,7 @@ int l2d_train_rejector(const struct l2d_train_cfg *cfg, struct l2d_model *rej,
         r->epoch = e + 1;
         r->train_loss = sum_loss / n;
         r->train_risk = sum_risk / n;
-        r->val_loss = r->val_risk = NAN;
+        r->val_loss = r->val_risk = r->val_adv_risk = NAN;
         int finite;
         if ((rc = l2d_model_all_finite(rej, L2D_MODEL_PARAMS, &finite, &e2))) {
             l2d_seterr(err, rc, "epoch %d: %s", e + 1, e2.msg);
@@ -399,6 +399,7 @@ int l2d_train_rejector(const struct l2d_train_cfg *cfg, struct l2d_model *rej,
                 l2d_seterr(err, rc, "epoch %d, adversarial validation: %s", e + 1, e2.msg);
                 break;
             }
+            r->val_adv_risk = rank;
         }
         r->seconds = now_s() - t0;
         if (cfg->select_best && have_val) {

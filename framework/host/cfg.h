@@ -51,7 +51,9 @@ int l2d_cfg_load(const char *path, struct l2d_cfg **out, struct l2d_error *err);
  * (agent.expert1.query_cost=0.1), except that for sweep.* and method.NAME.*
  * the key is everything after the section (sweep.train.nu=0.5,1). Replaces
  * an existing value or adds the key (and the section, at the end). The
- * origin becomes "--set section.key". */
+ * origin becomes "--set section.key". A key the [sweep] sweeps or a
+ * [method.*] overrides is taken out of them: every cell then runs with the
+ * value given (validated like any value). */
 int l2d_cfg_set(struct l2d_cfg *cfg, const char *assignment, struct l2d_error *err);
 
 /* Remove a key (--unset section.key, same splitting as l2d_cfg_set), e.g.
@@ -155,7 +157,10 @@ struct l2d_cell {
     char **keys;
     char **values;
     char *id;            /* "method=sard;cost.beta_scale=0.5;train.nu=1;seed=0": keys,
-                            values and seed, for resume */
+                            values and seed, the cell as this configuration names it */
+    char key[33];        /* identity: its resolved settings and seed (l2d_cellset_key);
+                            "" from l2d_cfg_expand */
+    char setting[33];    /* the same without the seed */
 };
 
 /* cells = methods (file order) x Cartesian product of [sweep] keys (file
@@ -163,6 +168,43 @@ struct l2d_cell {
 int l2d_cfg_expand(const struct l2d_cfg *cfg, struct l2d_cell **cells, size_t *n,
                    struct l2d_error *err);
 void l2d_cells_free(struct l2d_cell *cells, size_t n);
+
+/* ---- cells on demand, and their identity (config_cells.c) ---------------- */
+
+/* The version of a plugin, for a cell's identity (NULL: unknown, ""). */
+typedef const char *(*l2d_version_fn)(void *self, enum l2d_kind kind, const char *name);
+
+/* The identity of a resolved configuration (a cell's, or any without
+ * [sweep] and [method.*]) run with seed: 32 hex digits each. The settings
+ * are every entry outside [experiment], normalised (numbers by value, list
+ * items trimmed), agents by position, plugins with their versions, and the
+ * defaults (the framework's; the plugin's, from schema, which may be NULL)
+ * of the keys a section leaves out; the order of sections and
+ * keys, comments, and [experiment] (name, seeds, db, device, threads,
+ * description) do not count. */
+void l2d_cfg_identity(const struct l2d_cfg *cfg, int64_t seed, l2d_version_fn ver, l2d_schema_resolver schema,
+                      void *self, char cell_key[33], char setting_key[33]);
+
+/* The cells of a configuration, in l2d_cfg_expand's order, without making
+ * them: count, identity of cell i in O(swept keys) (equal to
+ * l2d_cfg_identity of the cell's configuration), the cell itself on demand
+ * (free with l2d_cell_clear). The configuration must have been validated. */
+struct l2d_cellset;
+int l2d_cellset_make(const struct l2d_cfg *cfg, l2d_version_fn ver, l2d_schema_resolver schema, void *self,
+                     struct l2d_cellset **out, struct l2d_error *err);
+void l2d_cellset_free(struct l2d_cellset *cs);
+size_t l2d_cellset_count(const struct l2d_cellset *cs);
+size_t l2d_cellset_nseeds(const struct l2d_cellset *cs);
+void l2d_cellset_key(const struct l2d_cellset *cs, size_t i, char cell_key[33], char setting_key[33]);
+int l2d_cellset_cell(const struct l2d_cellset *cs, size_t i, struct l2d_cell *cell, struct l2d_error *err);
+void l2d_cell_clear(struct l2d_cell *cell);
+/* The id of cell i (as l2d_cell.id), malloc'ed; NULL: out of memory. */
+char *l2d_cellset_id(const struct l2d_cellset *cs, size_t i);
+/* 1 for the first seed of each combination whose swept keys outside
+ * relevant(section, key) are at their first value: one cell per distinct
+ * value of what relevant selects (preflight: data sets and agents). */
+int l2d_cellset_relevant(const struct l2d_cellset *cs, size_t i,
+                         int (*relevant)(const char *sec, const char *key));
 
 /* Number of cells l2d_cfg_expand would give (0 with *err set on error). */
 size_t l2d_cfg_ncells(const struct l2d_cfg *cfg, struct l2d_error *err);

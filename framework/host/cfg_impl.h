@@ -90,6 +90,13 @@ void l2d_plan_combo(const struct l2d_plan *plan, size_t k, size_t *method, size_
 int l2d_plan_apply(const struct l2d_cfg *cfg, const struct l2d_plan *plan, size_t method,
                    const size_t *choice, struct l2d_cfg **out, struct l2d_error *err);
 
+/* Fill a cell of combination (method, choice) and seed from its
+ * configuration c (taken over, also on error); cell->key is left empty. */
+int l2d_cell_fill(const struct l2d_cfg *cfg, const struct l2d_plan *plan, size_t method,
+                  const size_t *choice, int64_t seed, struct l2d_cfg *c,
+                  struct l2d_cell *cell, struct l2d_error *err);
+void l2d_cells_free_one(struct l2d_cell *c);
+
 /* ---- shared by config*.c (config.c unless said) ---- */
 
 /* Lowercase in place; trim blanks at both ends in place, returning the start. */

@@ -167,15 +167,18 @@ int l2d_plan_apply(const struct l2d_cfg *cfg, const struct l2d_plan *plan, size_
     return 0;
 }
 
+void l2d_cells_free_one(struct l2d_cell *c)
+{
+    l2d_cfg_free(c->cfg);
+    free(c->method);
+    l2d_list_free(c->keys, c->nparams);
+    l2d_list_free(c->values, c->nparams);
+    free(c->id);
+}
+
 void l2d_cells_free(struct l2d_cell *cells, size_t n)
 {
-    for (size_t k = 0; cells && k < n; k++) {
-        l2d_cfg_free(cells[k].cfg);
-        free(cells[k].method);
-        l2d_list_free(cells[k].keys, cells[k].nparams);
-        l2d_list_free(cells[k].values, cells[k].nparams);
-        free(cells[k].id);
-    }
+    for (size_t k = 0; cells && k < n; k++) l2d_cells_free_one(&cells[k]);
     free(cells);
 }
 
@@ -192,9 +195,9 @@ static char *join_id(const struct l2d_cell *c)
 }
 
 /* Fill one cell from the combination's configuration (taken over). */
-static int make_cell(const struct l2d_cfg *cfg, const struct l2d_plan *plan, size_t method,
-                     const size_t *choice, int64_t seed, struct l2d_cfg *c,
-                     struct l2d_cell *cell, struct l2d_error *err)
+int l2d_cell_fill(const struct l2d_cfg *cfg, const struct l2d_plan *plan, size_t method,
+                  const size_t *choice, int64_t seed, struct l2d_cfg *c,
+                  struct l2d_cell *cell, struct l2d_error *err)
 {
     cell->cfg = c;
     cell->seed = seed;
@@ -249,7 +252,7 @@ int l2d_cfg_expand(const struct l2d_cfg *cfg, struct l2d_cell **cells, size_t *n
                 break;
             }
             if (c == base) base = NULL;
-            rc = make_cell(cfg, &plan, method, choice, plan.seeds[s], c, &out[done++], err);
+            rc = l2d_cell_fill(cfg, &plan, method, choice, plan.seeds[s], c, &out[done++], err);
         }
         l2d_cfg_free(base);
     }

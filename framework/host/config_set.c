@@ -41,6 +41,27 @@ int l2d_cfg_split_target(const char *text, char **section, char **key)
     return 0;
 }
 
+/* Remove [sweep] section.key and every [method.*] section.key. */
+static void drop_overrides(struct l2d_cfg *cfg, const char *sec, const char *key)
+{
+    size_t w = 0, removed = 0, n = strlen(sec);
+    for (size_t e = 0; e < cfg->nent; e++) {
+        struct l2d_cfg_entry *x = &cfg->ents[e];
+        const char *s = cfg->secs[x->sec].name;
+        if ((!strcmp(s, "sweep") || !strncmp(s, "method.", 7)) && !strncmp(x->key, sec, n) &&
+            x->key[n] == '.' && !strcmp(x->key + n + 1, key)) {
+            free(x->key);
+            free(x->value);
+            l2d_origin_free(&x->at);
+            removed++;
+            continue;
+        }
+        cfg->ents[w++] = *x;
+    }
+    cfg->nent = w;
+    if (removed) l2d_cfg_changed(cfg);
+}
+
 int l2d_cfg_set(struct l2d_cfg *cfg, const char *assignment, struct l2d_error *err)
 {
     const char *eq = strchr(assignment, '=');
@@ -57,6 +78,10 @@ int l2d_cfg_set(struct l2d_cfg *cfg, const char *assignment, struct l2d_error *e
                         "--set %s: expected section.key=value with names [a-z0-9_.-]+",
                         assignment);
     } else {
+        /* a --set of a swept key (or of a key a method overrides) replaces
+         * that sweep dimension (or override): the value given is the value
+         * every cell runs with, never silently overwritten by the sweep */
+        if (strcmp(sec, "sweep") && strncmp(sec, "method.", 7)) drop_overrides(cfg, sec, key);
         struct l2d_origin at = {NULL, 0, sec, key};
         rc = l2d_cfg_put(cfg, sec, key, l2d_cfg_trim(val), &at, err);
     }

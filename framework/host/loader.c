@@ -116,18 +116,49 @@ static int check_descriptor(const struct l2d_plugin *d, const char *path, unsign
     return l2d_schema_check(d->params, who, err);
 }
 
-static int push_problem(struct l2d_registry *reg, const char *msg)
+static int push_line(char ***list, size_t *n, const char *msg)
 {
-    char **p = realloc(reg->problems, (reg->nproblems + 1) * sizeof *p);
+    char **p = realloc(*list, (*n + 1) * sizeof *p);
     if (!p) return -1;
-    reg->problems = p;
-    if (!(p[reg->nproblems] = strdup(msg))) return -1;
-    reg->nproblems++;
+    *list = p;
+    if (!(p[*n] = strdup(msg))) return -1;
+    (*n)++;
     return 0;
 }
 
-int l2d_registry_add_file(struct l2d_registry *reg, const char *path, struct l2d_error *err)
+static int push_problem(struct l2d_registry *reg, const char *msg)
 {
+    return push_line(&reg->problems, &reg->nproblems, msg);
+}
+
+static l2d_registry_warn_fn warn_fn;
+static void *warn_self;
+
+void l2d_registry_set_warning_hook(l2d_registry_warn_fn fn, void *self)
+{
+    warn_fn = fn;
+    warn_self = self;
+}
+
+static int push_warning(struct l2d_registry *reg, const char *msg)
+{
+    if (warn_fn) warn_fn(warn_self, msg);
+    return push_line(&reg->warnings, &reg->nwarnings, msg);
+}
+
+/* Whether two paths name files of one directory. */
+static int same_dir(const char *a, const char *b)
+{
+    const char *sa = strrchr(a, '/'), *sb = strrchr(b, '/');
+    size_t la = sa ? (size_t)(sa - a) : 0, lb = sb ? (size_t)(sb - b) : 0;
+    return la == lb && !strncmp(a, b, la);
+}
+
+/* *ambiguous = 1 when the file is refused for defining a kind and name
+ * that another file of its directory defines. */
+static int add_file(struct l2d_registry *reg, const char *path, int *ambiguous, struct l2d_error *err)
+{
+    *ambiguous = 0;
     dlerror();
     void *h = dlopen(path, RTLD_NOW | RTLD_LOCAL);
     if (!h) {
@@ -157,6 +188,29 @@ int l2d_registry_add_file(struct l2d_registry *reg, const char *path, struct l2d
         dlclose(h);
         return l2d_seterr(err, L2D_EINVAL, "%s: exports no descriptor", path);
     }
+    /* one kind and name twice in the file, or in another file of its directory */
+    for (unsigned k = 0; k < count; k++) {
+        const struct l2d_plugin *d = entry(k);
+        for (unsigned j = 0; j < k; j++) {
+            const struct l2d_plugin *o = entry(j);
+            if (o->kind == d->kind && !strcmp(o->name, d->name)) {
+                int rc = l2d_seterr(err, L2D_EINVAL, "%s: descriptors %u and %u are both the %s plugin '%s'",
+                                    path, j, k, l2d_kind_name(d->kind), d->name);
+                dlclose(h); /* after the message: d lives in the file */
+                return rc;
+            }
+        }
+        const struct l2d_loaded *dup = l2d_registry_find(reg, d->kind, d->name);
+        if (dup && same_dir(dup->path, path)) {
+            int rc = l2d_seterr(err, L2D_EINVAL,
+                                "%s and %s both define the %s plugin '%s' (one directory of the "
+                                "plugin search path: remove one)",
+                                dup->path, path, l2d_kind_name(d->kind), d->name);
+            dlclose(h);
+            *ambiguous = 1;
+            return rc;
+        }
+    }
     void **hs = realloc(reg->handles, (reg->nhandles + 1) * sizeof *hs);
     struct l2d_loaded *it = realloc(reg->items, (reg->n + count) * sizeof *it);
     if (hs) reg->handles = hs;
@@ -171,9 +225,9 @@ int l2d_registry_add_file(struct l2d_registry *reg, const char *path, struct l2d
         const struct l2d_loaded *dup = l2d_registry_find(reg, d->kind, d->name);
         if (dup) {
             char msg[1200];
-            snprintf(msg, sizeof msg, "%s: %s plugin '%s' already found in %s; this one is ignored",
-                     path, l2d_kind_name(d->kind), d->name, dup->path);
-            if (push_problem(reg, msg)) return l2d_seterr(err, L2D_ENOMEM, "out of memory");
+            snprintf(msg, sizeof msg, "%s plugin '%s': %s is used, %s (later in the search path) is ignored",
+                     l2d_kind_name(d->kind), d->name, dup->path, path);
+            if (push_warning(reg, msg)) return l2d_seterr(err, L2D_ENOMEM, "out of memory");
             continue;
         }
         char *p = strdup(path);
@@ -181,6 +235,12 @@ int l2d_registry_add_file(struct l2d_registry *reg, const char *path, struct l2d
         reg->items[reg->n++] = (struct l2d_loaded){d, p, k};
     }
     return 0;
+}
+
+int l2d_registry_add_file(struct l2d_registry *reg, const char *path, struct l2d_error *err)
+{
+    int ambiguous;
+    return add_file(reg, path, &ambiguous, err);
 }
 
 static int cmp_str(const void *a, const void *b)
@@ -215,8 +275,11 @@ static int scan_dir(struct l2d_registry *reg, const char *dir, struct l2d_error 
             char path[4096];
             snprintf(path, sizeof path, "%s/%s", dir, names[k]);
             struct l2d_error e2 = {0};
-            int r = l2d_registry_add_file(reg, path, &e2);
-            if (r == L2D_ENOMEM) rc = l2d_seterr(err, r, "%s", e2.msg);
+            int ambiguous;
+            int r = add_file(reg, path, &ambiguous, &e2);
+            /* an ambiguous name in one directory: no order says which is meant */
+            if (r == L2D_ENOMEM || ambiguous)
+                rc = l2d_seterr(err, r, "%s", e2.msg);
             else if (r && push_problem(reg, e2.msg)) rc = l2d_seterr(err, L2D_ENOMEM, "out of memory");
         }
         free(names[k]);
@@ -228,11 +291,20 @@ static int scan_dir(struct l2d_registry *reg, const char *dir, struct l2d_error 
 int l2d_registry_scan(struct l2d_registry *reg, const char *const *dirs, size_t ndirs,
                       struct l2d_error *err)
 {
-    for (size_t k = 0; k < ndirs; k++) {
-        int rc = scan_dir(reg, dirs[k], err);
-        if (rc) return rc;
+    /* a directory named twice (say in --plugin-path and $L2D_PLUGIN_PATH)
+     * is scanned once, where it first comes */
+    char **seen = calloc(ndirs ? ndirs : 1, sizeof *seen);
+    if (!seen) return l2d_seterr(err, L2D_ENOMEM, "out of memory");
+    int rc = 0;
+    for (size_t k = 0; k < ndirs && !rc; k++) {
+        seen[k] = realpath(dirs[k], NULL);
+        int again = 0;
+        for (size_t j = 0; j < k && seen[k]; j++) again |= seen[j] && !strcmp(seen[j], seen[k]);
+        if (!again) rc = scan_dir(reg, dirs[k], err);
     }
-    return 0;
+    for (size_t k = 0; k < ndirs; k++) free(seen[k]);
+    free(seen);
+    return rc;
 }
 
 /* Are we the binary built in this build tree? Then its plugins are found
@@ -294,6 +366,8 @@ void l2d_registry_free(struct l2d_registry *reg)
 {
     for (size_t k = 0; k < reg->n; k++) free(reg->items[k].path);
     for (size_t k = 0; k < reg->nproblems; k++) free(reg->problems[k]);
+    for (size_t k = 0; k < reg->nwarnings; k++) free(reg->warnings[k]);
+    free(reg->warnings);
     /* Closing the handles invalidates every descriptor and ops table:
      * callers destroy their plugin instances first. */
     for (size_t k = 0; k < reg->nhandles; k++) dlclose(reg->handles[k]);

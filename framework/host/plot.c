@@ -308,9 +308,26 @@ static int no_metric(const struct plot *p, struct l2d_error *err)
                      "WHERE r.status = 'done' AND (?1 IS NULL OR e.name = ?1) ORDER BY m.name",
                      p->o->experiment, p->key, have, sizeof have, err);
     if (rc) return rc;
-    return l2d_seterr(err, L2D_EINVAL, "%s: no metric '%s' on split '%s'%s%s%s in the runs that sweep '%s' (there are: %s)",
+    /* and the splits and attacks they have, for a split or attack that matches nothing */
+    char splits[200], attacks[300];
+    rc = list_of(p,
+                 "SELECT DISTINCT m.split FROM metrics m JOIN runs r ON r.id = m.run_id JOIN run_params pr "
+                 "ON pr.run_id = r.id AND pr.key = ?2 JOIN experiments e ON e.id = r.experiment_id "
+                 "WHERE r.status = 'done' AND (?1 IS NULL OR e.name = ?1) ORDER BY m.split",
+                 p->o->experiment, p->key, splits, sizeof splits, err);
+    if (!rc)
+        rc = list_of(p,
+                     "SELECT DISTINCT m.attack FROM metrics m JOIN runs r ON r.id = m.run_id JOIN run_params pr "
+                     "ON pr.run_id = r.id AND pr.key = ?2 JOIN experiments e ON e.id = r.experiment_id "
+                     "WHERE r.status = 'done' AND (?1 IS NULL OR e.name = ?1) ORDER BY m.attack",
+                     p->o->experiment, p->key, attacks, sizeof attacks, err);
+    if (rc) return rc;
+    return l2d_seterr(err, L2D_EINVAL,
+                      "%s: no metric '%s' on split '%s'%s%s%s in the runs that sweep '%s' (there are "
+                      "metrics: %s; splits: %s; attacks: %s)",
                       p->path, p->metric, p->split, p->o->attack ? ", attack '" : "",
-                      p->o->attack ? p->o->attack : "", p->o->attack ? "'" : "", p->key, have);
+                      p->o->attack ? p->o->attack : "", p->o->attack ? "'" : "", p->key, have, splits,
+                      attacks);
 }
 
 static void free_plot(struct plot *p)

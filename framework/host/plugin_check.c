@@ -106,3 +106,208 @@ int l2d_surrogate_gradcheck(const struct l2d_surrogate_ops *ops, void *state, ui
     free(buf);
     return rc;
 }
+
+/* ---- is it a surrogate of the deferral loss? ----------------------------- */
+
+/* "[0.12, 0.5, 0.93]" */
+static void fmt_vec(char *buf, size_t cap, const double *v, size_t A)
+{
+    int n = snprintf(buf, cap, "[");
+    for (size_t j = 0; j < A && n > 0 && (size_t)n < cap; j++)
+        n += snprintf(buf + n, cap - (size_t)n, "%s%.3g", j ? ", " : "", v[j]);
+    if (n > 0 && (size_t)n < cap) snprintf(buf + n, cap - (size_t)n, "]");
+}
+
+static size_t argmin_d(const double *v, size_t A)
+{
+    size_t b = 0;
+    for (size_t j = 1; j < A; j++)
+        if (v[j] < v[b]) b = j;
+    return b;
+}
+
+int l2d_surrogate_sanity(const struct l2d_surrogate_ops *ops, void *state, uint64_t seed,
+                         int trials, size_t A, struct l2d_sanity *out, struct l2d_error *err)
+{
+    if (!ops || !ops->loss) return l2d_seterr(err, L2D_EINVAL, "sanity: the surrogate has no loss op");
+    if (trials < 1 || trials > 100000)
+        return l2d_seterr(err, L2D_EINVAL, "sanity: trials = %d (must be 1 .. 100000)", trials);
+    if (A < 2 || A > 64) return l2d_seterr(err, L2D_EINVAL, "sanity: %zu agents (must be 2 .. 64)", A);
+    memset(out, 0, sizeof *out);
+    out->has_infimum = ops->infimum != NULL;
+    const size_t B = (size_t)trials;
+    double *buf = malloc((5 * B * A + 3 * B) * sizeof *buf);
+    if (!buf) return l2d_seterr(err, L2D_ENOMEM, "sanity: out of memory");
+    double *C = buf, *R = C + B * A, *G = R + B * A, *R2 = G + B * A, *G2 = R2 + B * A;
+    double *L = G2 + B * A, *L2 = L + B, *INF = L2 + B;
+    size_t *cheap = malloc(B * sizeof *cheap);
+    if (!cheap) {
+        free(buf);
+        return l2d_seterr(err, L2D_ENOMEM, "sanity: out of memory");
+    }
+    uint64_t rng = seed;
+    for (size_t i = 0; i < B; i++) {
+        double *c = C + i * A;
+        for (;;) { /* a unique cheapest agent, by a clear margin */
+            for (size_t j = 0; j < A; j++) c[j] = uniform01(&rng);
+            size_t m = argmin_d(c, A);
+            double second = INFINITY;
+            for (size_t j = 0; j < A; j++)
+                if (j != m && c[j] < second) second = c[j];
+            if (second - c[m] >= 0.1) {
+                cheap[i] = m;
+                break;
+            }
+        }
+        for (size_t j = 0; j < A; j++) R[i * A + j] = 0; /* equal scores: no agent favoured */
+    }
+    struct l2d_error e2 = {0, ""};
+    int rc = 0;
+    char cs[160], rs[160];
+    if (ops->infimum && (rc = ops->infimum(state, C, B, A, INF, &e2)))
+        l2d_seterr(err, rc, "sanity: infimum: %s", e2.msg);
+
+    /* direction: equal scores (row i: all s_i), and random scores with the
+     * cheapest lowered to the least; raise the cheapest by delta */
+    static const double deltas[] = {1e-4, 1e-2};
+    for (int pass = 0; !rc && pass < 1; pass++) {
+        for (size_t i = 0; i < B; i++) {
+            double s = normal01(&rng), lo = INFINITY;
+            for (size_t j = 0; j < A; j++) {
+                R2[i * A + j] = pass == 0 ? s : 2 * normal01(&rng);
+                if (R2[i * A + j] < lo) lo = R2[i * A + j];
+            }
+            R2[i * A + cheap[i]] = lo;
+        }
+        if ((rc = ops->loss(state, R2, C, B, A, L, NULL, &e2))) {
+            l2d_seterr(err, rc, "sanity: loss: %s", e2.msg);
+            break;
+        }
+        for (size_t d = 0; !rc && d < sizeof deltas / sizeof *deltas; d++) {
+            memcpy(G2, R2, B * A * sizeof *G2);
+            for (size_t i = 0; i < B; i++) G2[i * A + cheap[i]] += deltas[d];
+            if ((rc = ops->loss(state, G2, C, B, A, L2, NULL, &e2))) {
+                l2d_seterr(err, rc, "sanity: loss: %s", e2.msg);
+                break;
+            }
+            for (size_t i = 0; i < B; i++) {
+                if (L2[i] <= L[i] + 1e-9 * (1 + fabs(L[i]))) continue;
+                if (!out->direction_fail++) {
+                    fmt_vec(cs, sizeof cs, C + i * A, A);
+                    fmt_vec(rs, sizeof rs, R2 + i * A, A);
+                    snprintf(out->direction_why, sizeof out->direction_why,
+                             "raising the score of the cheapest agent %zu by %g raises the loss "
+                             "from %.9g to %.9g (costs %s, scores %s): the loss must never push "
+                             "queries away from the cheapest agent",
+                             cheap[i], deltas[d], L[i], L2[i], cs, rs);
+                }
+            }
+        }
+    }
+
+    /* minimise by gradient descent with a step per row found by
+     * backtracking (Armijo): a step that does not lower the loss enough is
+     * halved and not taken, one that does is taken and the next tried 1.5
+     * times as long; the infimum is checked against every loss seen. From
+     * A + 1 starts (equal scores; each agent ahead by 3), keeping the
+     * lowest loss: a flat or non-convex surrogate (comp-sum with a large nu)
+     * need not leave equal scores by its gradient alone. */
+    const int steps = 4000;
+    double *eta = malloc(B * sizeof *eta), *bestR = malloc(B * A * sizeof *bestR),
+           *bestL = malloc(B * sizeof *bestL);
+    unsigned char *above = calloc(B, 1);
+    if ((!eta || !bestR || !bestL || !above) && !rc) rc = l2d_seterr(err, L2D_ENOMEM, "sanity: out of memory");
+    for (size_t st = 0; !rc && st <= A; st++) {
+    for (size_t i = 0; i < B; i++) {
+        eta[i] = 1.0;
+        for (size_t j = 0; j < A; j++) R[i * A + j] = st && j == st - 1 ? 3.0 : 0.0;
+    }
+    if ((rc = ops->loss(state, R, C, B, A, L, G, &e2)))
+        l2d_seterr(err, rc, "sanity: loss while minimising: %s", e2.msg);
+    for (int t = 0; !rc && t <= steps; t++) {
+        for (size_t i = 0; ops->infimum && i < B; i++) {
+            if (!(INF[i] > L[i] + 1e-9 * (1 + fabs(L[i]))) || above[i]) continue;
+            above[i] = 1; /* counted once per cost vector */
+            if (!out->infimum_above_fail++) {
+                fmt_vec(cs, sizeof cs, C + i * A, A);
+                fmt_vec(rs, sizeof rs, R + i * A, A);
+                snprintf(out->infimum_why, sizeof out->infimum_why,
+                         "the infimum %.9g is above the loss %.9g at scores %s (costs %s): the "
+                         "infimum op must return the least value the loss takes over all scores",
+                         INF[i], L[i], rs, cs);
+            }
+        }
+        if (t == steps) break;
+        for (size_t k = 0; k < B * A; k++) R2[k] = R[k] - eta[k / A] * (isfinite(G[k]) ? G[k] : 0);
+        if ((rc = ops->loss(state, R2, C, B, A, L2, G2, &e2))) {
+            l2d_seterr(err, rc, "sanity: loss while minimising: %s", e2.msg);
+            break;
+        }
+        for (size_t i = 0; i < B; i++) {
+            double g2 = 0;
+            for (size_t j = 0; j < A; j++) g2 += G[i * A + j] * G[i * A + j];
+            if (isfinite(L2[i]) && L2[i] <= L[i] - 1e-4 * eta[i] * g2) {
+                memcpy(R + i * A, R2 + i * A, A * sizeof *R);
+                memcpy(G + i * A, G2 + i * A, A * sizeof *G);
+                L[i] = L2[i];
+                eta[i] = fmin(eta[i] * 1.5, 1e6);
+            } else {
+                eta[i] = fmax(eta[i] * 0.5, 1e-12);
+            }
+        }
+    }
+    for (size_t i = 0; !rc && i < B; i++)
+        if (st == 0 || L[i] < bestL[i]) {
+            bestL[i] = L[i];
+            memcpy(bestR + i * A, R + i * A, A * sizeof *R);
+        }
+    }
+    if (!rc) {
+        memcpy(R, bestR, B * A * sizeof *R);
+        memcpy(L, bestL, B * sizeof *L);
+    }
+    free(eta);
+    free(above);
+    free(bestR);
+    free(bestL);
+    for (size_t i = 0; !rc && i < B; i++) {
+        const double *r = R + i * A;
+        size_t m = cheap[i];
+        int top = 1;
+        size_t other = m == 0 ? 1 : 0;
+        for (size_t j = 0; j < A; j++)
+            if (j != m && r[j] >= r[m]) {
+                top = 0;
+                other = j;
+                break;
+            }
+        for (size_t j = 0; j < A; j++)
+            if (j != m && r[j] > r[other]) other = j;
+        if (!top && !out->consistency_fail++) {
+            fmt_vec(cs, sizeof cs, C + i * A, A);
+            fmt_vec(rs, sizeof rs, r, A);
+            snprintf(out->consistency_why, sizeof out->consistency_why,
+                     "minimising the loss over the scores sends the query to agent %zu (cost %.3g), "
+                     "not to the cheapest agent %zu (cost %.3g): costs %s, minimising scores %s; "
+                     "a deferral surrogate must be minimised by the cheapest agent's score being "
+                     "the largest (is a cost weight's sign or index wrong?)",
+                     other, C[i * A + other], m, C[i * A + m], cs, rs);
+        }
+        if (ops->infimum) {
+            double gap = L[i] - INF[i];
+            if (gap > out->max_gap) out->max_gap = gap;
+            if (gap > 1e-2 * (1 + fabs(INF[i])) && !out->infimum_gap_fail++ && !out->infimum_above_fail) {
+                fmt_vec(cs, sizeof cs, C + i * A, A);
+                snprintf(out->infimum_why, sizeof out->infimum_why,
+                         "the loss minimised over the scores stays at %.9g, %.3g above the "
+                         "infimum %.9g the infimum op gives (costs %s): the infimum is too low, "
+                         "or the loss is not minimised along its gradient",
+                         L[i], gap, INF[i], cs);
+            }
+        }
+    }
+    out->trials = rc ? 0 : trials;
+    free(cheap);
+    free(buf);
+    return rc;
+}

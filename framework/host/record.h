@@ -50,5 +50,10 @@ struct l2d_run_record {
      * ("12.8", "13.0", "9.19.0"), NULL on the CPU. Last in the struct so that
      * positional initialisers of the fields above still hold. */
     const char *device_name, *cuda_driver, *cuda_runtime, *cudnn;
+    /* The cell's identity (schema version 3): cell_key its settings and seed,
+     * setting_key its settings, 32 hex digits each (l2d_cellset_key); NULL
+     * for none. claim_owner: the claim (l2d_store_claim) this run releases,
+     * in the same transaction; NULL for none. */
+    const char *cell_key, *setting_key, *claim_owner;
 };
 #endif

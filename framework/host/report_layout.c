@@ -132,8 +132,14 @@ int l2d_report_make_cols(struct report *r, struct table *t)
             l2d_report_add_col(t, &cap, "sL1", r->attack, "smooth_l1", 1, 2))
             return -1;
     } else if (o->nmetrics) {
-        for (size_t k = 0; k < o->nmetrics; k++)
-            if (l2d_report_add_col(t, &cap, o->metrics[k], r->attack, o->metrics[k], 1, 4)) return -1;
+        for (size_t k = 0; k < o->nmetrics; k++) {
+            /* alloc_NAME asks for the allocation to the agent named NAME */
+            const char *m = o->metrics[k];
+            char metric[32];
+            long j = strncmp(m, "alloc_", 6) ? -1 : agent_index(t, m + 6);
+            if (j >= 0) snprintf(metric, sizeof metric, "alloc_%ld", j);
+            if (l2d_report_add_col(t, &cap, m, r->attack, j >= 0 ? metric : m, 1, 4)) return -1;
+        }
         return 0;
     } else {
         static const char *const first[] = {"risk", "accuracy", "rmse"};
@@ -148,8 +154,12 @@ int l2d_report_make_cols(struct report *r, struct table *t)
     for (size_t k = 0; k < nj && !rc; k++) {
         char metric[32];
         snprintf(metric, sizeof metric, "alloc_%ld", js[k]);
-        int named = mt && (size_t)js[k] < t->nagents && t->agents[js[k]];
-        rc = l2d_report_add_col(t, &cap, named ? t->agents[js[k]] : metric, r->attack, metric, 1, mt ? 2 : 4);
+        /* named by agent where the name is known: MT's table by the bare
+         * name, the default layout as alloc_NAME (alloc_model, alloc_expert1) */
+        const char *name = (size_t)js[k] < t->nagents ? t->agents[js[k]] : NULL;
+        char label[96];
+        if (name) snprintf(label, sizeof label, mt ? "%s" : "alloc_%s", name);
+        rc = l2d_report_add_col(t, &cap, name ? label : metric, r->attack, metric, 1, mt ? 2 : 4);
     }
     free(js);
     return rc;
@@ -173,6 +183,26 @@ static void metric_names(const struct report *r, const char *attack, char *buf, 
     free(names);
 }
 
+/* "test, val" from a query returning one text column (finished runs' splits
+ * or attacks, distinct, sorted); "?" when the query fails. */
+static void distinct_list(sqlite3 *db, const char *sql, char *buf, size_t len)
+{
+    sqlite3_stmt *s = NULL;
+    size_t used = 0;
+    buf[0] = 0;
+    if (sqlite3_prepare_v2(db, sql, -1, &s, NULL) != SQLITE_OK) {
+        snprintf(buf, len, "?");
+        return;
+    }
+    int rc;
+    while ((rc = sqlite3_step(s)) == SQLITE_ROW && used + 1 < len) {
+        const char *v = (const char *)sqlite3_column_text(s, 0);
+        used += (size_t)snprintf(buf + used, len - used, "%s%s", used ? ", " : "", v ? v : "NULL");
+    }
+    if (rc != SQLITE_DONE && rc != SQLITE_ROW) snprintf(buf, len, "?");
+    sqlite3_finalize(s);
+}
+
 /* A metric asked for by name must exist somewhere: else it is most likely a typo. */
 int l2d_report_check_requested(struct report *r, struct l2d_error *err)
 {
@@ -184,14 +214,26 @@ int l2d_report_check_requested(struct report *r, struct l2d_error *err)
     char where[160];
     if (atk) snprintf(where, sizeof where, "split '%s', attack '%s'", r->split, atk);
     else snprintf(where, sizeof where, "split '%s'", r->split);
-    if (!nents) return l2d_seterr(err, L2D_EINVAL, "%s: no metrics on %s", r->path, where);
+    if (!nents) {
+        /* a split or attack that matches nothing: say which there are */
+        char splits[200], attacks[300];
+        distinct_list(r->db, "SELECT DISTINCT split FROM v_metrics ORDER BY 1", splits, sizeof splits);
+        distinct_list(r->db, "SELECT DISTINCT attack FROM v_metrics ORDER BY 1", attacks, sizeof attacks);
+        return l2d_seterr(err, L2D_EINVAL, "%s: no metrics on %s (there are splits: %s; attacks: %s)",
+                          r->path, where, splits, attacks);
+    }
     /* robustness always names its metric: rmse unless told */
     static const char *const rmse[] = {"rmse"};
     const char *const *names = o->nmetrics ? o->metrics : rmse;
     size_t want = o->layout == L2D_REPORT_ROBUSTNESS ? 1 : o->layout == L2D_REPORT_DEFAULT ? o->nmetrics : 0;
     for (size_t m = 0; m < want; m++) {
         int found = 0;
-        for (size_t k = 0; k < r->nt && !found; k++) found = has_metric(&r->t[k], atk, names[m]);
+        for (size_t k = 0; k < r->nt && !found; k++) {
+            long j = strncmp(names[m], "alloc_", 6) ? -1 : agent_index(&r->t[k], names[m] + 6);
+            char metric[32];
+            if (j >= 0) snprintf(metric, sizeof metric, "alloc_%ld", j);
+            found = has_metric(&r->t[k], atk, j >= 0 ? metric : names[m]);
+        }
         if (found) continue;
         char have[400];
         metric_names(r, atk, have, sizeof have);

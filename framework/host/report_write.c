@@ -23,11 +23,48 @@ static size_t width(const char *s)
     return w;
 }
 
-static int any_params(const struct table *t)
+/* The value of key in "k=v;k=v" (malloc'ed), or NULL when absent. */
+static char *param_value(const char *params, const char *key)
 {
-    for (size_t k = 0; k < t->nrows; k++)
-        if (*t->rows[k].params) return 1;
+    size_t kl = strlen(key);
+    for (const char *p = params; p && *p;) {
+        const char *end = strchr(p, ';');
+        size_t len = end ? (size_t)(end - p) : strlen(p);
+        if (len > kl && !strncmp(p, key, kl) && p[kl] == '=') return strndup(p + kl + 1, len - kl - 1);
+        p = end ? end + 1 : NULL;
+    }
+    return NULL;
+}
+
+/* The swept keys of rows[0..n) in order of first appearance, appended to
+ * *keys (pointers into a malloc'ed copy each; free with free_keys). */
+static int collect_keys(const struct row *rows, size_t n, char ***keys, size_t *nkeys)
+{
+    for (size_t w = 0; w < n; w++) {
+        for (const char *p = rows[w].params; p && *p;) {
+            const char *end = strchr(p, ';'), *eq = strchr(p, '=');
+            size_t len = end ? (size_t)(end - p) : strlen(p);
+            if (eq && (size_t)(eq - p) < len) {
+                size_t kl = (size_t)(eq - p), k = 0;
+                while (k < *nkeys && !(strlen((*keys)[k]) == kl && !strncmp((*keys)[k], p, kl))) k++;
+                if (k == *nkeys) {
+                    char **nk = realloc(*keys, (*nkeys + 1) * sizeof *nk);
+                    if (!nk) return -1;
+                    *keys = nk;
+                    if (!(nk[*nkeys] = strndup(p, kl))) return -1;
+                    (*nkeys)++;
+                }
+            }
+            p = end ? end + 1 : NULL;
+        }
+    }
     return 0;
+}
+
+static void free_keys(char **keys, size_t n)
+{
+    for (size_t k = 0; k < n; k++) free(keys[k]);
+    free(keys);
 }
 
 static char *latex_escape(const char *s)
@@ -124,27 +161,42 @@ static int write_md(FILE *out, const char *title, const char *sub, char **g, siz
     return 0;
 }
 
-/* Markdown or LaTeX: one table per experiment */
+/* Markdown or LaTeX: one table per experiment, one column per swept
+ * parameter (its key as the header; "-" where a row does not sweep it) */
 int l2d_report_write_table(const struct report *r, const struct table *t, FILE *out, int first)
 {
-    int tex = r->o->format == L2D_REPORT_LATEX, params = any_params(t);
-    size_t ntext = 1 + (size_t)params, ncol = ntext + 1 + t->ncols, nline = t->nrows + 1;
+    int tex = r->o->format == L2D_REPORT_LATEX;
+    char **keys = NULL;
+    size_t nkeys = 0;
+    if (collect_keys(t->rows, t->nrows, &keys, &nkeys)) {
+        free_keys(keys, nkeys);
+        return -1;
+    }
+    size_t ntext = 1 + nkeys, ncol = ntext + 1 + t->ncols, nline = t->nrows + 1;
     char **g = calloc(ncol * nline, sizeof *g);
-    if (!g) return -1;
+    if (!g) {
+        free_keys(keys, nkeys);
+        return -1;
+    }
     size_t k = 0;
     g[k++] = dupstr(t->head ? t->head : "method");
-    if (params) g[k++] = dupstr("params");
+    for (size_t q = 0; q < nkeys; q++) g[k++] = text(tex, keys[q]);
     g[k++] = dupstr(tex ? "$n$" : "n");
     for (size_t c = 0; c < t->ncols; c++) g[k++] = text(tex, t->cols[c].label);
     for (size_t w = 0; w < t->nrows; w++) {
         const struct row *row = &t->rows[w];
         g[k++] = text(tex, row->method);
-        if (params) g[k++] = text(tex, *row->params ? row->params : row->n < 0 ? "" : "-");
+        for (size_t q = 0; q < nkeys; q++) {
+            char *v = param_value(row->params, keys[q]);
+            g[k++] = text(tex, v ? v : row->n < 0 ? "" : "-");
+            free(v);
+        }
         g[k++] = row->n < 0 ? dupstr("") : fmt_alloc("%" PRId64, row->n);
         for (size_t c = 0; c < t->ncols; c++)
             g[k++] = row->pv ? paper_text(tex, row->pv[c], row->pdec[c])
                              : cell_text(tex, l2d_report_find(t, w, &t->cols[c]), &t->cols[c]);
     }
+    free_keys(keys, nkeys);
     char *title = text(tex, t->title);
     int rc = title ? 0 : -1;
     for (k = 0; k < ncol * nline; k++)
@@ -186,10 +238,25 @@ int l2d_report_write_csv(const struct report *r, FILE *out)
             while (u < nu && strcmp(labels[u], r->t[k].cols[c].label)) u++;
             if (u == nu) labels[nu++] = r->t[k].cols[c].label;
         }
-    fputs("experiment,method,params,n", out);
+    /* tidy: a column per swept parameter (beside the params text), and per
+     * metric its mean, std and n (seeds behind that mean) */
+    char **keys = NULL;
+    size_t nkeys = 0;
+    for (size_t k = 0; k < r->nt; k++)
+        if (!r->t[k].hidden && collect_keys(r->t[k].rows, r->t[k].nrows, &keys, &nkeys)) {
+            free_keys(keys, nkeys);
+            free(labels);
+            return -1;
+        }
+    fputs("experiment,method,params", out);
+    for (size_t q = 0; q < nkeys; q++) {
+        fputc(',', out);
+        csv_field(out, keys[q]);
+    }
+    fputs(",n", out);
     for (size_t u = 0; u < nu; u++) {
-        static const char *const suffix[] = {"_mean", "_std"};
-        for (int i = 0; i < 2; i++) {
+        static const char *const suffix[] = {"_mean", "_std", "_n"};
+        for (int i = 0; i < 3; i++) {
             char h[160];
             snprintf(h, sizeof h, "%s%s", labels[u], suffix[i]);
             fputc(',', out);
@@ -205,6 +272,12 @@ int l2d_report_write_csv(const struct report *r, FILE *out)
             csv_field(out, t->rows[w].method);
             fputc(',', out);
             csv_field(out, t->rows[w].params);
+            for (size_t q = 0; q < nkeys; q++) {
+                char *v = param_value(t->rows[w].params, keys[q]);
+                fputc(',', out);
+                csv_field(out, v ? v : "");
+                free(v);
+            }
             if (t->rows[w].n >= 0) fprintf(out, ",%" PRId64, t->rows[w].n);
             else fputc(',', out);
             for (size_t u = 0; u < nu; u++) {
@@ -213,14 +286,15 @@ int l2d_report_write_csv(const struct report *r, FILE *out)
                 for (; i < t->ncols && !c; i++)
                     if (!strcmp(t->cols[i].label, labels[u])) c = &t->cols[i];
                 const struct entry *e = c && !t->rows[w].pv ? l2d_report_find(t, w, c) : NULL;
-                if (c && t->rows[w].pv && !isnan(t->rows[w].pv[i - 1])) fprintf(out, ",%.10g,", t->rows[w].pv[i - 1]);
-                else if (!e) fputs(",,", out);
-                else if (isnan(e->var)) fprintf(out, ",%.10g,", e->mean * c->scale);
-                else fprintf(out, ",%.10g,%.10g", e->mean * c->scale, sqrt(e->var) * c->scale);
+                if (c && t->rows[w].pv && !isnan(t->rows[w].pv[i - 1])) fprintf(out, ",%.10g,,", t->rows[w].pv[i - 1]);
+                else if (!e) fputs(",,,", out);
+                else if (isnan(e->var)) fprintf(out, ",%.10g,,%" PRId64, e->mean * c->scale, e->n);
+                else fprintf(out, ",%.10g,%.10g,%" PRId64, e->mean * c->scale, sqrt(e->var) * c->scale, e->n);
             }
             fputc('\n', out);
         }
     }
+    free_keys(keys, nkeys);
     free(labels);
     return 0;
 }

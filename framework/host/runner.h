@@ -15,8 +15,9 @@ enum l2d_run_event_kind {
     L2D_EV_CELL_DONE,  /* message: headline metrics */
     L2D_EV_CELL_SKIP,  /* already in the database */
     L2D_EV_CELL_FAIL,  /* message: the error */
-    L2D_EV_NOTICE      /* message: something the user should know once (a
+    L2D_EV_NOTICE,     /* message: something the user should know once (a
                           plugin on the slow path of a GPU run) */
+    L2D_EV_CELL_STATUS /* --dry-run: message "done", "failed" or "to run" */
 };
 
 struct l2d_run_event {
@@ -43,16 +44,30 @@ struct l2d_run_opts {
     void *event_self;
     const char *device;       /* "cpu", "cuda" or "cuda:N": overrides [experiment] device;
                                  NULL: the config's (default cpu) */
+    double claim_lease;       /* seconds a claim on a cell lasts without renewal (it is
+                                 renewed while the cell trains); 0: 300 */
+    unsigned worker_index, worker_count; /* --jobs: this worker among the count (0, 0:
+                                 alone); picks where its scan of the cells starts */
 };
 
 struct l2d_run_summary {
     size_t ncells, ran, skipped, failed;
+    size_t others_failed; /* cells another worker of this sweep ran and failed */
+    size_t waited;        /* times a cell was found claimed by another worker */
+    size_t todo;          /* --dry-run: cells to run */
     int started;        /* 0: refused before any work (bad config or usage) */
     char db_path[1024];
     char experiment[256];
 };
 
-/* 0 when every cell ran (or was already done); L2D_EINVAL for a bad config
+/* Several processes may run one experiment on one database at once: each
+ * claims a cell (claims table) before training it, so each cell is trained
+ * once; a process waits for cells others hold and returns when every cell of
+ * its shard is done or failed. A claim lapses after claim_lease seconds
+ * without renewal, or at once when its process is gone from this host, and
+ * the cell is then retried.
+ *
+ * 0 when every cell ran (or was already done); L2D_EINVAL for a bad config
  * or --device name, L2D_EUNSUPPORTED for a device that is not there (nothing
  * ran, nothing written: sum->started = 0); a non-zero status with err naming
  * the first failure when some runs failed (those are recorded as failed in

@@ -17,7 +17,8 @@ l2dresultsdir = $(pkgdatadir)/results
 dist_l2dresults_DATA = results/schema.sql results/README.md
 l2dqueriesdir = $(pkgdatadir)/results/queries
 dist_l2dqueries_DATA = results/queries/best_beta_per_nu.sql results/queries/allocation_vs_beta.sql \
-	results/queries/learning_curve.sql results/queries/summary.sql results/queries/runs_by_device.sql
+	results/queries/learning_curve.sql results/queries/summary.sql results/queries/runs_by_device.sql \
+	results/queries/params_wide.sql
 framework_libl2d_la_SOURCES += framework/host/report.c framework/host/report_load.c \
 	framework/host/report_layout.c framework/host/report_paper.c framework/host/report_write.c
 noinst_HEADERS += framework/host/report.h framework/host/report_impl.h

@@ -9,6 +9,13 @@
 extern "C" {
 #endif
 const char *l2d_version(void);
+/* The commit the library was built from (`git describe --always --dirty`
+ * at build time; the release version when built from a tarball). */
+const char *l2d_build_commit(void);
+/* "configure: ARGS; CFLAGS: FLAGS; CUDA: on|off" */
+const char *l2d_build_options(void);
+/* The BLAS the library runs on, as it describes itself (openblas_get_config()). */
+const char *l2d_blas_config(void);
 #ifdef __cplusplus
 }
 #endif
