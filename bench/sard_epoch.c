@@ -237,7 +237,7 @@ int main(int argc, char **argv)
     for (size_t k = 0; k < n * D; k++) x[k] = (float)l2d_rng_normal(&rng);
     for (size_t k = 0; k < n * A; k++) c[k] = fabs(l2d_rng_normal(&rng));
     l2d_rng_seed(&rng, l2d_seed_mix(o.seed, "bench.init"));
-    const struct l2d_arch arch = {L2D_ARCH_MLP, D, A, (size_t)o.nh, o.hidden};
+    const struct l2d_arch arch = {.kind = L2D_ARCH_MLP, .in = D, .out = A, .n_hidden = (size_t)o.nh, .hidden = o.hidden};
     int dev = -1;
     size_t mem0 = 0; /* device memory in use before the run: the context, other processes */
     if ((rc = l2d_device_parse(o.device, &dev, &err))) goto fail;

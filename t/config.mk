@@ -10,7 +10,7 @@ EXTRA_DIST += t/data/config/good.ini t/data/config/tiny.ini t/data/config/long_l
 	t/data/config/sweep_unknown.ini t/data/config/sweep_range.ini \
 	t/data/config/unknown_plugin.ini t/data/config/syntax.ini t/data/config/outside.ini \
 	t/data/config/method_conflict.ini t/data/config/sweep_experiment.ini \
-	t/data/config/bad_seeds.ini t/data/config/bad_target.ini t/data/config/bad_hidden.ini \
+	t/data/config/bad_seeds.ini t/data/config/bad_target.ini t/data/config/bad_hidden.ini t/data/config/bad_channels.ini \
 	t/data/config/zero_lr.ini t/data/config/quote_junk.ini t/data/config/no_agent.ini \
 	t/data/config/method_unknown_key.ini \
 	t/data/config/bom.ini t/data/config/comment_cont.ini t/data/config/crlf.ini

@@ -29,7 +29,7 @@ static void cuda_test_require_device(void)
 static __attribute__((unused)) struct l2d_model *cuda_test_model(const struct l2d_mlp *mlp,
                                                                  struct l2d_error *err)
 {
-    struct l2d_arch arch = {L2D_ARCH_MLP, mlp->in, mlp->out, mlp->n_layers - 1, mlp->dims + 1};
+    struct l2d_arch arch = {.kind = L2D_ARCH_MLP, .in = mlp->in, .out = mlp->out, .n_hidden = mlp->n_layers - 1, .hidden = mlp->dims + 1};
     struct l2d_rng rng;
     l2d_rng_seed(&rng, 1);
     struct l2d_model *m = NULL;

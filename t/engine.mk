@@ -25,3 +25,14 @@ t_test_paths_grad_CFLAGS = $(AM_CFLAGS)
 t_test_paths_grad_LDADD = framework/libl2d.la -lm
 TESTS += t/test_paths_grad t/paths.sh
 EXTRA_DIST += t/paths.sh
+# convolutional models on the CPU: every layer against hand values and
+# central differences, then the CNN and ResNet-4 models through the API
+check_PROGRAMS += t/test_layers
+t_test_layers_SOURCES = t/test_layers.c t/fdcheck.h t/tap.h
+t_test_layers_LDADD = framework/libl2d.la -lm
+TESTS += t/test_layers
+check_PROGRAMS += t/test_convnet
+t_test_convnet_SOURCES = t/test_convnet.c t/fdcheck.h t/tap.h
+t_test_convnet_LDADD = framework/libl2d.la -lm
+TESTS += t/test_convnet
+EXTRA_DIST += t/data/conv_ref_dump.c t/data/conv_ref.py

@@ -8,7 +8,9 @@
 #include <unistd.h>
 
 #include "host/cfg.h"
+#include "host/cell_run.h"
 #include "host/params.h"
+#include "host/rejector_arch.h"
 #include "tap.h"
 
 /* ---- a fake plugin registry ---------------------------------------------- */
@@ -447,6 +449,7 @@ static void test_bad(void)
     bad_input("bad_seeds.ini", 2, "[experiment] seeds", "'x' is not a seed", 0);
     bad_input("bad_target.ini", 4, "[eval] attacks", "no agent named 'nobody'", 0);
     bad_input("bad_hidden.ini", 5, "[rejector] hidden", "not a list of layer sizes", 0);
+    bad_input("bad_channels.ini", 5, "[rejector] channels", "not a list of channel counts", 0);
     bad_input("zero_lr.ini", 4, "[train] lr", "must be > 0", 0);
     bad_input("quote_junk.ini", 4, "[experiment] description", "text after the closing quote", 1);
     bad_input("bom.ini", 1, "byte-order mark", "save it", 1);
@@ -467,9 +470,46 @@ static void test_bad(void)
            "missing file: %s", err.msg);
 }
 
+/* [rejector] arch to struct l2d_arch, on a 3 x 8 x 6 image data set */
+static void test_rejector_arch(void)
+{
+    struct l2d_cfg *cfg = NULL;
+    struct l2d_error err = {0, ""};
+    if (!tap_ok(l2d_cfg_load(fixture("good.ini"), &cfg, &err) == 0, "good.ini for [rejector]"))
+        return;
+    const struct l2d_dataset_info info = {.dim = 144, .shape = {3, 8, 6}};
+    static const char *const sets[4][2] = {{"rejector.arch=cnn", "rejector.channels=4, 5, 6"},
+                                           {"rejector.arch=resnet4", "rejector.width=12"},
+                                           {"rejector.arch=mlp", "rejector.hidden=7,9"},
+                                           {"rejector.arch=linear", "rejector.hidden=7"}};
+    for (int k = 0; k < 4; k++) {
+        struct l2d_params fw;
+        struct l2d_arch a;
+        size_t sizes[L2D_REJECTOR_MAX_LAYERS];
+        int rc = l2d_cfg_set(cfg, sets[k][0], &err) | l2d_cfg_set(cfg, sets[k][1], &err);
+        rc = rc ? rc : l2d_cfg_params(cfg, "rejector", NULL, &fw, NULL, &err);
+        if (!rc) {
+            rc = l2d_rejector_arch(&fw, &info, 4, sizes, &a, &err);
+            l2d_params_free(&fw);
+        }
+        int ok = rc == 0 && a.in == 144 && a.out == 4;
+        if (k == 0)
+            ok = ok && a.kind == L2D_ARCH_CNN && a.in_c == 3 && a.in_h == 8 && a.in_w == 6 &&
+                 a.n_channels == 3 && a.channels[0] == 4 && a.channels[2] == 6;
+        else if (k == 1)
+            ok = ok && a.kind == L2D_ARCH_RESNET4 && a.in_c == 3 && a.in_h == 8 && a.width == 12;
+        else if (k == 2)
+            ok = ok && a.kind == L2D_ARCH_MLP && a.n_hidden == 2 && a.hidden[1] == 9;
+        else
+            ok = ok && a.kind == L2D_ARCH_MLP && a.n_hidden == 0;
+        tap_ok(ok, "%s, %s: the arch %s", sets[k][0], sets[k][1], rc ? err.msg : "");
+    }
+    l2d_cfg_free(cfg);
+}
+
 int main(void)
 {
-    tap_plan(159); /* declared first: a test that stops early fails */
+    tap_plan(166); /* declared first: a test that stops early fails */
     (void)tap_skip_all; /* every test here runs everywhere */
     test_good();
     test_text_hash();
@@ -477,5 +517,6 @@ int main(void)
     test_set();
     test_expand();
     test_bad();
+    test_rejector_arch();
     return tap_done();
 }

@@ -22,7 +22,7 @@
 /* The CPU model with mlp's parameters. */
 static struct l2d_model *cpu_model(const struct l2d_mlp *mlp, struct l2d_error *err)
 {
-    struct l2d_arch arch = {L2D_ARCH_MLP, mlp->in, mlp->out, mlp->n_layers - 1, mlp->dims + 1};
+    struct l2d_arch arch = {.kind = L2D_ARCH_MLP, .in = mlp->in, .out = mlp->out, .n_hidden = mlp->n_layers - 1, .hidden = mlp->dims + 1};
     struct l2d_rng rng;
     l2d_rng_seed(&rng, 1);
     struct l2d_model *m = NULL;

@@ -298,7 +298,7 @@ static struct l2d_model *make_model(const struct sard_case *sc, uint64_t seed, s
     struct l2d_rng rng;
     struct l2d_error err = {0};
     struct l2d_model *m = NULL;
-    const struct l2d_arch arch = {L2D_ARCH_MLP, sc->D, sc->A, sc->nh, sc->hid};
+    const struct l2d_arch arch = {.kind = L2D_ARCH_MLP, .in = sc->D, .out = sc->A, .n_hidden = sc->nh, .hidden = sc->hid};
     l2d_rng_seed(&rng, seed);
     if (l2d_model_create(&m, &arch, -1, &rng, &err)) return NULL;
     const size_t P = l2d_model_n_params(m);

@@ -91,7 +91,7 @@ struct gpu_out {
  * on both, as l2d_model_create promises. */
 static struct l2d_model *rejector(uint64_t seed, int device, struct l2d_error *err)
 {
-    struct l2d_arch arch = {L2D_ARCH_MLP, DIM, A, 1, &HIDDEN};
+    struct l2d_arch arch = {.kind = L2D_ARCH_MLP, .in = DIM, .out = A, .n_hidden = 1, .hidden = &HIDDEN};
     struct l2d_rng rng;
     l2d_rng_seed(&rng, seed);
     struct l2d_model *m = NULL;
@@ -292,7 +292,7 @@ static void timing(void)
     if (x) cuda_test_randn(&r, x, (size_t)N * D, 1.0);
     for (size_t i = 0; c && i < (size_t)N * AG; i++) c[i] = l2d_rng_uniform(&r);
     struct l2d_data tr = {N, D, x, NULL, NULL, 0};
-    struct l2d_arch arch = {L2D_ARCH_MLP, D, AG, 1, &hidden};
+    struct l2d_arch arch = {.kind = L2D_ARCH_MLP, .in = D, .out = AG, .n_hidden = 1, .hidden = &hidden};
     struct l2d_model *m[2] = {NULL, NULL};
     struct l2d_epoch_rec ep[2][E];
     struct l2d_surrogate_inst s = {&toy_ops_device, NULL, "toy", NULL, NULL, NULL};

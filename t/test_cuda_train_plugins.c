@@ -94,7 +94,7 @@ static void log_fn(void *self, const char *msg)
 
 static struct l2d_model *rejector(int device, struct l2d_error *err)
 {
-    struct l2d_arch arch = {L2D_ARCH_MLP, DIM, A, 1, &HIDDEN};
+    struct l2d_arch arch = {.kind = L2D_ARCH_MLP, .in = DIM, .out = A, .n_hidden = 1, .hidden = &HIDDEN};
     struct l2d_rng rng;
     l2d_rng_seed(&rng, 21);
     struct l2d_model *m = NULL;

@@ -151,7 +151,7 @@ int main(void)
     struct l2d_rng rng;
     l2d_rng_seed(&rng, 1);
     struct l2d_model *m = NULL;
-    const struct l2d_arch lin = {L2D_ARCH_MLP, 2, 3, 0, NULL};
+    const struct l2d_arch lin = {.kind = L2D_ARCH_MLP, .in = 2, .out = 3, .n_hidden = 0, .hidden = NULL};
     rc = l2d_model_create(&m, &lin, -1, &rng, &err);
     tap_ok(rc == 0 && l2d_model_n_params(m) == 9, "linear rejector created");
     float p[9] = {0}, *W = p, *bias = p + 6; /* W[3][2], then b[3] */

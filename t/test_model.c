@@ -32,7 +32,7 @@ static int make_pair(struct pair *p, size_t in, const size_t *hid, size_t nh, si
     struct l2d_error err = {0, ""};
     l2d_rng_seed(&r1, seed);
     l2d_rng_seed(&r2, seed);
-    const struct l2d_arch arch = {L2D_ARCH_MLP, in, out, nh, hid};
+    const struct l2d_arch arch = {.kind = L2D_ARCH_MLP, .in = in, .out = out, .n_hidden = nh, .hidden = hid};
     memset(p, 0, sizeof *p);
     int rc = l2d_model_create(&p->m, &arch, -1, &r1, &err);
     if (!rc) rc = l2d_mlp_create(&p->r, in, hid, nh, out, &r2, &err);
@@ -231,26 +231,26 @@ static void errors(void)
     l2d_rng_seed(&rng, 1);
     struct l2d_model *m = (struct l2d_model *)&rng; /* must be reset to NULL */
     const size_t hid0[2] = {4, 0};
-    struct l2d_arch a = {L2D_ARCH_MLP, 0, 3, 0, NULL};
+    struct l2d_arch a = {.kind = L2D_ARCH_MLP, .in = 0, .out = 3, .n_hidden = 0, .hidden = NULL};
     int rc = l2d_model_create(&m, &a, -1, &rng, &err);
     tap_ok(rc == L2D_EINVAL && m == NULL && strstr(err.msg, "input (0)"), "input size 0: %s",
            err.msg);
-    a = (struct l2d_arch){L2D_ARCH_MLP, 2, 3, 2, hid0};
+    a = (struct l2d_arch){.kind = L2D_ARCH_MLP, .in = 2, .out = 3, .n_hidden = 2, .hidden = hid0};
     rc = l2d_model_create(&m, &a, -1, &rng, &err);
     tap_ok(rc == L2D_EINVAL && strstr(err.msg, "hidden layer 1 has size 0"), "hidden size 0: %s",
            err.msg);
-    a = (struct l2d_arch){L2D_ARCH_MLP, 2, 3, 2, NULL};
+    a = (struct l2d_arch){.kind = L2D_ARCH_MLP, .in = 2, .out = 3, .n_hidden = 2, .hidden = NULL};
     rc = l2d_model_create(&m, &a, -1, &rng, &err);
     tap_ok(rc == L2D_EINVAL && strstr(err.msg, "no sizes"), "hidden layers without sizes: %s",
            err.msg);
-    a = (struct l2d_arch){(enum l2d_arch_kind)7, 2, 3, 0, NULL};
+    a = (struct l2d_arch){.kind = (enum l2d_arch_kind)7, .in = 2, .out = 3, .n_hidden = 0, .hidden = NULL};
     rc = l2d_model_create(&m, &a, -1, &rng, &err);
     tap_ok(rc == L2D_EUNSUPPORTED && strstr(err.msg, "kind 7"), "unknown architecture: %s",
            err.msg);
-    a = (struct l2d_arch){L2D_ARCH_MLP, (size_t)1 << 31, 3, 0, NULL};
+    a = (struct l2d_arch){.kind = L2D_ARCH_MLP, .in = (size_t)1 << 31, .out = 3, .n_hidden = 0, .hidden = NULL};
     rc = l2d_model_create(&m, &a, -1, &rng, &err);
     tap_ok(rc == L2D_EINVAL && strstr(err.msg, "too large"), "a layer too large: %s", err.msg);
-    a = (struct l2d_arch){L2D_ARCH_MLP, 2, 3, 0, NULL};
+    a = (struct l2d_arch){.kind = L2D_ARCH_MLP, .in = 2, .out = 3, .n_hidden = 0, .hidden = NULL};
     rc = l2d_model_create(&m, &a, -2, &rng, &err);
     tap_ok(rc == L2D_EINVAL && m == NULL, "device -2: %s", err.msg);
     rc = l2d_model_create(&m, &a, 3, &rng, &err);

@@ -141,7 +141,7 @@ static void input_gradients(void)
     struct l2d_error err = {0};
     struct l2d_model *m;
     l2d_rng_seed(&rng, 23);
-    const struct l2d_arch arch = {L2D_ARCH_MLP, IN, A, 2, hid};
+    const struct l2d_arch arch = {.kind = L2D_ARCH_MLP, .in = IN, .out = A, .n_hidden = 2, .hidden = hid};
     if (l2d_model_create(&m, &arch, -1, &rng, &err)) {
         tap_ok(0, "model create: %s", err.msg);
         return;
@@ -243,7 +243,7 @@ static void errors(void)
     struct l2d_rng rng;
     struct l2d_model *m;
     l2d_rng_seed(&rng, 3);
-    l2d_model_create(&m, &(struct l2d_arch){L2D_ARCH_MLP, 2, 3, 0, NULL}, -1, &rng, &err);
+    l2d_model_create(&m, &(struct l2d_arch){.kind = L2D_ARCH_MLP, .in = 2, .out = 3, .n_hidden = 0, .hidden = NULL}, -1, &rng, &err);
     double cc[6] = {0};
     float x[6] = {0}, g[6];
     double val[3];
@@ -280,7 +280,7 @@ static void pgd_on_rejector(void)
     struct l2d_error err = {0};
     struct l2d_model *m;
     l2d_rng_seed(&rng, 31);
-    if (l2d_model_create(&m, &(struct l2d_arch){L2D_ARCH_MLP, IN, A, 0, NULL}, -1, &rng, &err)) {
+    if (l2d_model_create(&m, &(struct l2d_arch){.kind = L2D_ARCH_MLP, .in = IN, .out = A, .n_hidden = 0, .hidden = NULL}, -1, &rng, &err)) {
         tap_ok(0, "model create: %s", err.msg);
         return;
     }

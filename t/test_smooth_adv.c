@@ -206,7 +206,7 @@ static struct l2d_model *make_model(uint64_t seed)
     struct l2d_error err = {0};
     struct l2d_model *m = NULL;
     const size_t hid[1] = {NH};
-    const struct l2d_arch arch = {L2D_ARCH_MLP, IN, A, 1, hid};
+    const struct l2d_arch arch = {.kind = L2D_ARCH_MLP, .in = IN, .out = A, .n_hidden = 1, .hidden = hid};
     float p[NP];
     l2d_rng_seed(&rng, seed);
     if (l2d_model_create(&m, &arch, -1, &rng, &err) || l2d_model_n_params(m) != NP ||

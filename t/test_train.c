@@ -53,7 +53,7 @@ static struct l2d_model *new_rejector(uint64_t seed, size_t nh, const size_t *hi
     struct l2d_rng r;
     struct l2d_model *m = NULL;
     struct l2d_error err;
-    const struct l2d_arch arch = {L2D_ARCH_MLP, DIM, A, nh, hidden};
+    const struct l2d_arch arch = {.kind = L2D_ARCH_MLP, .in = DIM, .out = A, .n_hidden = nh, .hidden = hidden};
     l2d_rng_seed(&r, seed);
     if (l2d_model_create(&m, &arch, -1, &r, &err)) {
         tap_diag("model_create: %s", err.msg);
@@ -236,9 +236,57 @@ static int recs_equal(const struct l2d_epoch_rec *a, const struct l2d_epoch_rec 
     return 1;
 }
 
+/* A convolutional rejector through the loop: the toy's 2 features as a
+ * 2-channel 1x1 image into a ResNet-4. The loop switches training mode on
+ * for its steps (BatchNorm's running statistics move) and leaves the model
+ * in evaluation mode, in which its validation risks were measured. */
+static void resnet_training(struct split *tr, struct split *va, struct split *te)
+{
+    struct l2d_error err = {0, ""};
+    struct l2d_epoch_rec rec[64], rec2[64];
+    struct l2d_train_result res;
+    struct l2d_train_cfg cfg = base_cfg();
+    cfg.epochs = 8;
+    const struct l2d_arch arch = {.kind = L2D_ARCH_RESNET4, .out = A, .in_c = DIM, .in_h = 1,
+                                  .in_w = 1, .width = 8};
+    struct l2d_model *m[2] = {NULL, NULL};
+    int rc = 0;
+    for (int k = 0; k < 2; k++) {
+        struct l2d_rng r;
+        l2d_rng_seed(&r, 5);
+        rc |= l2d_model_create(&m[k], &arch, -1, &r, &err);
+        if (!rc)
+            rc |= l2d_train_rejector(&cfg, m[k], &toy, &tr->d, tr->c, &va->d, va->c, k ? rec2 : rec,
+                                     &res, NULL, NULL, &err);
+    }
+    if (!tap_ok(rc == 0, "ResNet-4 rejector trains (%s)", err.msg)) {
+        for (int k = 0; k < 3; k++) tap_ok(0, "ResNet-4 rejector: no trained model to check");
+    } else {
+        float b[48];
+        int moved = 0;
+        l2d_model_get_buffers_host(m[0], b, &err);
+        for (size_t i = 0; i < l2d_model_n_buffers(m[0]); i++) moved += b[i] != (i % 16 < 8 ? 0.0f : 1.0f);
+        tap_ok(!l2d_model_is_training(m[0]) && l2d_model_n_buffers(m[0]) == 48 && moved == 48,
+               "left in evaluation mode, all %d running statistics moved by the training steps",
+               moved);
+        double risk, loss;
+        rc = l2d_rejector_loss_risk(m[0], &toy, &va->d, va->c, &loss, &risk, &err);
+        tap_ok(rc == 0 && risk == rec[res.best_epoch].val_risk,
+               "the restored best epoch's validation risk %.4f is measured again in evaluation mode",
+               risk);
+        rc = l2d_rejector_loss_risk(m[0], &toy, &te->d, te->c, &loss, &risk, &err);
+        tap_ok(rc == 0 && recs_equal(rec, rec2, cfg.epochs) && same_params(m[0], m[1]) &&
+                   risk < rec[0].train_risk,
+               "repeatable to the bit; test risk %.4f below the first epoch's train risk %.4f",
+               risk, rec[0].train_risk);
+    }
+    l2d_model_destroy(m[0]);
+    l2d_model_destroy(m[1]);
+}
+
 int main(void)
 {
-    tap_plan(46);
+    tap_plan(50);
     struct l2d_error err = {0, ""};
     static const int id[A] = {0, 1, 2}, rot[A] = {1, 2, 0};
     struct split tr, va, te, va_rot;
@@ -477,7 +525,7 @@ int main(void)
         struct l2d_rng r;
         struct l2d_model *lm = NULL;
         l2d_rng_seed(&r, 5);
-        l2d_model_create(&lm, &(struct l2d_arch){L2D_ARCH_MLP, 1, A, 0, NULL}, -1, &r, &err);
+        l2d_model_create(&lm, &(struct l2d_arch){.kind = L2D_ARCH_MLP, .in = 1, .out = A, .n_hidden = 0, .hidden = NULL}, -1, &r, &err);
         float p0[2 * A], p1[2 * A]; /* W[A][1], then b[A] */
         l2d_model_get_params_host(lm, p0, &err);
         const float *w0 = p0, *b0 = p0 + A, *w1 = p1, *b1 = p1 + A;
@@ -527,6 +575,7 @@ int main(void)
     l2d_model_destroy(m1);
     l2d_model_destroy(m2);
 
+    resnet_training(&tr, &va, &te);
     free_split(&tr);
     free_split(&va);
     free_split(&te);

@@ -23,3 +23,8 @@ l2dinclude_HEADERS += framework/include/l2d/model.h
 framework_libl2d_la_SOURCES += framework/core/model.c framework/core/model_cpu.c \
 	framework/core/model_check.c
 noinst_HEADERS += framework/core/mlp.h framework/core/model_impl.h framework/core/model_check.h
+# convolutional models on the CPU: the layers and the network of them
+framework_libl2d_la_SOURCES += framework/core/layer_conv.c framework/core/layer_bn.c \
+	framework/core/layer_pool.c framework/core/layer_elem.c framework/core/layer_linear.c \
+	framework/core/convnet.c
+noinst_HEADERS += framework/core/layers.h framework/core/convnet.h

@@ -10,6 +10,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "core/convnet.h"
 #include "core/model_impl.h"
 
 #ifdef L2D_HAVE_CUDA
@@ -93,7 +94,8 @@ int l2d_model_create(struct l2d_model **out, const struct l2d_arch *arch, int de
     if (!out) return l2d_seterr(err, L2D_EINVAL, "model: NULL model pointer");
     *out = NULL;
     if (!arch || !rng) return l2d_seterr(err, L2D_EINVAL, "model: NULL architecture or rng");
-    if (arch->kind != L2D_ARCH_MLP)
+    if (arch->kind != L2D_ARCH_MLP && arch->kind != L2D_ARCH_CNN &&
+        arch->kind != L2D_ARCH_RESNET4)
         return l2d_seterr(err, L2D_EUNSUPPORTED, "model: unknown architecture kind %d",
                           (int)arch->kind);
     const struct l2d_model_backend *be = NULL;
@@ -102,14 +104,30 @@ int l2d_model_create(struct l2d_model **out, const struct l2d_arch *arch, int de
     struct l2d_model *m = calloc(1, sizeof *m);
     if (!m) return l2d_seterr(err, L2D_ENOMEM, "model: cannot allocate the handle");
     m->device = device;
+    m->kind = arch->kind;
     float *init = NULL;
-    if ((rc = mlp_shape(m, arch, err))) goto fail;
+    if (arch->kind == L2D_ARCH_MLP) {
+        if ((rc = mlp_shape(m, arch, err))) goto fail;
+    } else {
+        if (!(m->plan = calloc(1, sizeof *m->plan))) {
+            rc = l2d_seterr(err, L2D_ENOMEM, "model: cannot allocate the layer plan");
+            goto fail;
+        }
+        if ((rc = l2d_cnet_plan_init(m->plan, arch, err))) goto fail;
+        m->in = m->plan->in;
+        m->out = m->plan->out;
+        m->n_params = m->plan->n_params;
+        m->n_buffers = m->plan->n_buffers;
+    }
     init = malloc(m->n_params * sizeof *init);
     if (!init) {
         rc = l2d_seterr(err, L2D_ENOMEM, "model: cannot allocate %zu parameters", m->n_params);
         goto fail;
     }
-    draw_init(m, rng, init);
+    if (m->plan)
+        l2d_cnet_draw_init(m->plan, rng, init);
+    else
+        draw_init(m, rng, init);
     if ((rc = be->create(m, init, err))) goto fail;
     m->be = be; /* only now: destroy calls the backend's only after its create */
     free(init);
@@ -118,6 +136,8 @@ int l2d_model_create(struct l2d_model **out, const struct l2d_arch *arch, int de
 fail:
     free(init);
     free(m->dims);
+    if (m->plan) l2d_cnet_plan_free(m->plan);
+    free(m->plan);
     free(m);
     return rc;
 }
@@ -127,12 +147,45 @@ void l2d_model_destroy(struct l2d_model *m)
     if (!m) return;
     if (m->be) m->be->destroy(m);
     free(m->dims);
+    if (m->plan) l2d_cnet_plan_free(m->plan);
+    free(m->plan);
     free(m);
 }
 
 size_t l2d_model_in(const struct l2d_model *m) { return m ? m->in : 0; }
 size_t l2d_model_out(const struct l2d_model *m) { return m ? m->out : 0; }
 size_t l2d_model_n_params(const struct l2d_model *m) { return m ? m->n_params : 0; }
+size_t l2d_model_n_buffers(const struct l2d_model *m) { return m ? m->n_buffers : 0; }
+
+int l2d_model_train_mode(struct l2d_model *m, int on, struct l2d_error *err)
+{
+    if (!m) return l2d_seterr(err, L2D_EINVAL, "model mode: NULL model");
+    m->training = on != 0;
+    if (m->be->train_mode) m->be->train_mode(m, m->training);
+    return 0;
+}
+
+int l2d_model_is_training(const struct l2d_model *m) { return m ? m->training : 0; }
+
+int l2d_model_get_buffers_host(struct l2d_model *m, float *host, struct l2d_error *err)
+{
+    if (!m || (!host && m->n_buffers))
+        return l2d_seterr(err, L2D_EINVAL, "model buffers: NULL argument");
+    if (!m->n_buffers) return 0;
+    if (!m->be->get_buffers_host)
+        return l2d_seterr(err, L2D_EUNSUPPORTED, "model buffers: not on the %s backend", m->be->name);
+    return m->be->get_buffers_host(m, host, err);
+}
+
+int l2d_model_set_buffers_host(struct l2d_model *m, const float *host, struct l2d_error *err)
+{
+    if (!m || (!host && m->n_buffers))
+        return l2d_seterr(err, L2D_EINVAL, "model buffers: NULL argument");
+    if (!m->n_buffers) return 0;
+    if (!m->be->set_buffers_host)
+        return l2d_seterr(err, L2D_EUNSUPPORTED, "model buffers: not on the %s backend", m->be->name);
+    return m->be->set_buffers_host(m, host, err);
+}
 int l2d_model_device(const struct l2d_model *m) { return m ? m->device : -1; }
 void *l2d_model_stream(const struct l2d_model *m) { return m ? m->stream : NULL; }
 
@@ -233,7 +286,7 @@ void l2d_model_ctx_init(struct l2d_model_ctx *ctx, struct l2d_mlp_view *view, st
     ctx->hi = hi;
     ctx->device = m->device;
     ctx->stream = m->stream;
-    if (view) {
+    if (view && m->kind == L2D_ARCH_MLP) { /* the view describes MLPs only */
         view->n_layers = m->n_layers;
         view->dims = m->dims;
         view->params = m->be->params(m);

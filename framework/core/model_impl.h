@@ -39,14 +39,25 @@ struct l2d_model_backend {
      * on a GPU): for evaluation code that works on host splits */
     int (*forward_host)(struct l2d_model *m, const float *x, size_t B, float *y,
                         struct l2d_error *err);
+    /* Added for convolutional models; NULL in a backend without them (an
+     * MLP has no mode and no buffers). */
+    void (*train_mode)(struct l2d_model *m, int on);
+    int (*get_buffers_host)(struct l2d_model *m, float *host, struct l2d_error *err);
+    int (*set_buffers_host)(struct l2d_model *m, const float *host, struct l2d_error *err);
 };
+
+struct l2d_cnet_plan;
 
 struct l2d_model {
     const struct l2d_model_backend *be;
     int device;             /* -1: CPU */
     size_t in, out, n_params;
-    size_t n_layers;        /* MLP: n_hidden + 1 */
-    size_t *dims;           /* n_layers + 1 */
+    size_t n_layers;        /* MLP: n_hidden + 1 (0 for the other kinds) */
+    size_t *dims;           /* MLP: n_layers + 1 (NULL for the other kinds) */
+    enum l2d_arch_kind kind;
+    struct l2d_cnet_plan *plan; /* CNN, ResNet-4: layers and offsets (core/convnet.h) */
+    size_t n_buffers;       /* BatchNorm running statistics (0 for an MLP) */
+    int training;           /* l2d_model_train_mode */
     void *stream;           /* cudaStream_t or NULL */
     void *impl;             /* the backend's own state */
 };

@@ -342,6 +342,11 @@ int l2d_train_rejector(const struct l2d_train_cfg *cfg, struct l2d_model *rej,
         double t0 = now_s(), sum_loss = 0, sum_risk = 0;
         for (size_t i = 0; i < n; i++) b.idx[i] = i;
         l2d_rng_shuffle(&rng, b.idx, n);
+        /* training mode for the epoch's steps only (BatchNorm: batch
+         * statistics, running averages updated; nothing for an MLP);
+         * validation, checkpoint selection and whatever follows the loop
+         * see evaluation mode */
+        l2d_model_train_mode(rej, 1, NULL);
         for (size_t k = 0; k < nb; k++) {
             if (l2d_interrupted) {
                 rc = l2d_seterr(err, L2D_EINTERRUPTED, "training interrupted at epoch %d, batch %zu",
@@ -362,6 +367,7 @@ int l2d_train_rejector(const struct l2d_train_cfg *cfg, struct l2d_model *rej,
             }
             step++;
         }
+        l2d_model_train_mode(rej, 0, NULL);
         if (rc) break;
         struct l2d_epoch_rec *r = &epochs[e];
         r->epoch = e + 1;

@@ -123,6 +123,10 @@ static void cuda_destroy(struct l2d_model *m)
 static int cuda_create(struct l2d_model *m, const float *init, struct l2d_error *err)
 {
     int rc = 0;
+    /* before the MLP checks below, which a convolutional model would fail
+     * with a vaguer message */
+    if (m && m->kind != L2D_ARCH_MLP)
+        return l2d_seterr(err, L2D_EUNSUPPORTED, "cuda: convolutional models are not on the GPU yet");
     if (!m || !init || !m->dims || m->n_layers == 0 || m->device < 0)
         return l2d_seterr(err, L2D_EINVAL, "cuda model: incomplete model or no CUDA device");
     struct cuda_model *c = calloc(1, sizeof *c);

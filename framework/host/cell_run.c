@@ -15,6 +15,7 @@
 #include "host/cfg.h"
 #include "host/loader.h"
 #include "host/params.h"
+#include "host/rejector_arch.h"
 
 static const char *split_name[3] = {"train", "val", "test"};
 
@@ -187,19 +188,11 @@ int l2d_cell_run(const struct l2d_cfg *cfg, const struct l2d_registry *reg,
         if ((rc = split_costs(cd, &cc, s, &c[s], err))) goto out;
 
     /* the rejector */
-    size_t hidden[L2D_REJECTOR_MAX_LAYERS];
-    int nh = 0;
-    if (strcmp(l2d_param_str(&pr, "arch", "mlp"), "linear")) {
-        nh = l2d_parse_sizes(l2d_param_str(&pr, "hidden", "64"), hidden, L2D_REJECTOR_MAX_LAYERS);
-        if (nh < 0) {
-            rc = l2d_seterr(err, L2D_EINVAL, "[rejector] hidden: '%s' is not a list of sizes",
-                            l2d_param_str(&pr, "hidden", ""));
-            goto out;
-        }
-    }
+    size_t sizes[L2D_REJECTOR_MAX_LAYERS];
+    struct l2d_arch arch;
+    if ((rc = l2d_rejector_arch(&pr, &cd->info, cd->A, sizes, &arch, err))) goto out;
     struct l2d_rng rng;
     l2d_rng_seed(&rng, l2d_seed_mix((uint64_t)seed, "rejector"));
-    const struct l2d_arch arch = {L2D_ARCH_MLP, cd->info.dim, cd->A, (size_t)nh, hidden};
     const int device = progress ? progress->device : -1; /* the runner checked it exists */
     if ((rc = l2d_model_create(&rej, &arch, device, &rng, err))) goto out;
 

@@ -46,9 +46,13 @@ static const struct l2d_param_spec cost_keys[] = {
     L2D_PARAMS_END};
 
 static const struct l2d_param_spec rejector_keys[] = {
-    {"arch", L2D_PARAM_ENUM, "mlp", UNBOUNDED, "linear|mlp", "rejector architecture"},
+    {"arch", L2D_PARAM_ENUM, "mlp", UNBOUNDED, "linear|mlp|cnn|resnet4",
+     "rejector architecture (cnn, resnet4: on the data set's c x h x w images)"},
     {"hidden", L2D_PARAM_STRING, "64", UNBOUNDED, NULL,
      "hidden layer sizes, comma-separated (mlp); empty for linear"},
+    {"channels", L2D_PARAM_STRING, "16, 32", UNBOUNDED, NULL,
+     "cnn: output channels of each conv3x3-BN-ReLU-maxpool2 stage, comma-separated"},
+    {"width", L2D_PARAM_INT, "32", 1, 65536, NULL, "resnet4: channels of the stem and the block"},
     L2D_PARAMS_END};
 
 static const struct l2d_param_spec train_keys[] = {

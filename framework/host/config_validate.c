@@ -94,11 +94,24 @@ static int check_rejector(const struct l2d_cfg *c, const struct l2d_params *fw,
                           "%s: '%s' is not a list of layer sizes (positive integers, "
                           "comma-separated)",
                           where, hidden);
-    if (!n && strcmp(arch, "linear"))
+    if (!n && !strcmp(arch, "mlp"))
         return l2d_seterr(err, L2D_EINVAL, "%s: an mlp needs at least one hidden layer size",
                           where);
-    if (n > L2D_REJECTOR_MAX_LAYERS && strcmp(arch, "linear"))
+    if (n > L2D_REJECTOR_MAX_LAYERS && !strcmp(arch, "mlp"))
         return l2d_seterr(err, L2D_EINVAL, "%s: %zu hidden layers (at most %d)", where, n,
+                          L2D_REJECTOR_MAX_LAYERS);
+    if (strcmp(arch, "cnn")) return 0;
+    /* the stages' fit in the images is the model's check: it knows the
+     * data set's shape */
+    const char *channels = l2d_param_str(fw, "channels", "");
+    l2d_cfg_where(c, "rejector", "channels", where, sizeof where);
+    if (!sizes_ok(channels, &n) || !n)
+        return l2d_seterr(err, L2D_EINVAL,
+                          "%s: '%s' is not a list of channel counts (positive integers, "
+                          "comma-separated)",
+                          where, channels);
+    if (n > L2D_REJECTOR_MAX_LAYERS)
+        return l2d_seterr(err, L2D_EINVAL, "%s: %zu stages (at most %d)", where, n,
                           L2D_REJECTOR_MAX_LAYERS);
     return 0;
 }

@@ -194,7 +194,7 @@ static int train_head(struct network *s, struct head *h, int is_cls, const struc
     h->out = is_cls ? s->n_classes : s->tdim;
     l2d_model_destroy(h->model);
     h->model = NULL;
-    const struct l2d_arch arch = {L2D_ARCH_MLP, s->dim, h->out, (size_t)s->nh, s->hidden};
+    const struct l2d_arch arch = {.kind = L2D_ARCH_MLP, .in = s->dim, .out = h->out, .n_hidden = (size_t)s->nh, .hidden = s->hidden};
     int rc = l2d_model_create(&h->model, &arch, -1, &rng, err);
     if (!rc)
         rc = l2d_model_optim_init(h->model, L2D_OPT_ADAM, s->wd, err);
