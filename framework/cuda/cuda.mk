@@ -68,4 +68,4 @@ GPU_PACK_DIR = $(abs_top_builddir)/.gpu/cuda
 gpu-pack: all $(GPU_TESTS)
 	$(SHELL) $(top_srcdir)/t/gpu/pack.sh $(GPU_PACK_DIR)
 .PHONY: gpu-pack
-EXTRA_DIST += t/gpu/pack.sh t/gpu/run.sh t/gpu/libs.sh t/gpu/same_answers.sh t/gpu/compare_dbs.py
+EXTRA_DIST += t/gpu/pack.sh t/gpu/run.sh t/gpu/libs.sh t/gpu/same_answers.sh t/gpu/devices.sh t/gpu/compare_dbs.py

@@ -24,7 +24,7 @@ for t in $tests; do cp "$t" "$dir/bin/"; done
 cp -P "$top"/framework/.libs/libl2d.so* "$dir/lib/"
 cp "$top"/plugins/.libs/*.so "$dir/plugins/"
 "$here/libs.sh" "$dir/lib" "$dir"/bin/* "$top"/framework/.libs/libl2d.so "$dir"/plugins/*.so
-cp "$here/run.sh" "$here/same_answers.sh" "$here/compare_dbs.py" "$dir/"
+cp "$here/run.sh" "$here/same_answers.sh" "$here/devices.sh" "$here/compare_dbs.py" "$dir/"
 # the command and what its experiments read, for same_answers.sh
 l2d=$top/.libs/l2d
 [ -x "$l2d" ] || l2d=$top/l2d
