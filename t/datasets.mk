@@ -41,3 +41,10 @@ t_test_idx_CPPFLAGS = $(AM_CPPFLAGS) -I$(top_srcdir)/plugins/datasets
 t_test_idx_CFLAGS = $(AM_CFLAGS) $(ZLIB_CFLAGS)
 t_test_idx_LDADD = framework/libl2d.la $(ZLIB_LIBS) -lm
 TESTS += t/test_idx
+
+check_PROGRAMS += t/test_cifar
+t_test_cifar_SOURCES = t/test_cifar.c plugins/datasets/cifar.c plugins/datasets/imgset.c
+t_test_cifar_CPPFLAGS = $(AM_CPPFLAGS) -I$(top_srcdir)/plugins/datasets
+t_test_cifar_CFLAGS = $(AM_CFLAGS) $(ZLIB_CFLAGS)
+t_test_cifar_LDADD = framework/libl2d.la $(ZLIB_LIBS) -lm
+TESTS += t/test_cifar

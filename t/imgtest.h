@@ -52,10 +52,13 @@ static void rm_tmpdir(void)
     rmdir(tmpdir);
 }
 
-/* Writes buf[n] to dir/name, gzipped when gz (then name gets ".gz"). */
+/* Writes buf[n] to dir/name, gzipped when gz (then name gets ".gz"), and
+ * removes the other one of name and name.gz, so one version is there. */
 static void put_file(const char *dir, const char *name, const void *buf, size_t n, int gz)
 {
     char p[1024];
+    snprintf(p, sizeof p, "%s/%s%s", dir, name, gz ? "" : ".gz");
+    unlink(p);
     snprintf(p, sizeof p, "%s/%s%s", dir, name, gz ? ".gz" : "");
     if (gz) {
         gzFile g = gzopen(p, "wb9");

@@ -33,4 +33,10 @@ plugins_idx_la_CFLAGS = $(AM_CFLAGS) $(ZLIB_CFLAGS)
 plugins_idx_la_LDFLAGS = $(plugin_flags)
 plugins_idx_la_LIBADD = $(plugin_libs) $(ZLIB_LIBS)
 
+pkglib_LTLIBRARIES += plugins/cifar.la
+plugins_cifar_la_SOURCES = plugins/datasets/cifar.c plugins/datasets/imgset.c
+plugins_cifar_la_CPPFLAGS = $(plugin_cppflags)
+plugins_cifar_la_CFLAGS = $(AM_CFLAGS) $(ZLIB_CFLAGS)
+plugins_cifar_la_LDFLAGS = $(plugin_flags)
+plugins_cifar_la_LIBADD = $(plugin_libs) $(ZLIB_LIBS)
 noinst_HEADERS += plugins/datasets/imgset.h
