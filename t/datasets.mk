@@ -48,3 +48,5 @@ t_test_cifar_CPPFLAGS = $(AM_CPPFLAGS) -I$(top_srcdir)/plugins/datasets
 t_test_cifar_CFLAGS = $(AM_CFLAGS) $(ZLIB_CFLAGS)
 t_test_cifar_LDADD = framework/libl2d.la $(ZLIB_LIBS) -lm
 TESTS += t/test_cifar
+TESTS += t/images_e2e.sh
+EXTRA_DIST += t/images_e2e.sh
