@@ -297,7 +297,8 @@ static void test_labels(void)
     tap_ok(!rc && info.n_classes == 13, "a label 12: 13 classes");
     if (!rc) ops->close(st);
     const char *fas[] = {"labels=fashion", NULL};
-    fails(sub, fas, "labels = fashion: a label is 12, outside the 10 classes", "label 12, labels = fashion");
+    fails(sub, fas, "t10k-labels-idx1-ubyte: byte 11: label 12, outside the 10 classes 0..9 of labels = fashion",
+          "label 12, labels = fashion");
     rm_files(sub);
     rmdir(sub);
 }

@@ -155,9 +155,17 @@ static int read_images(struct img_file *f, size_t limit, unsigned *hw, uint32_t 
     return 0;
 }
 
+/* Where the first label above 9 is, for labels = fashion | digits. */
+struct big_label {
+    unsigned value; /* 0: none seen */
+    char file[256];
+    size_t byte;
+};
+
 /* The labels file that goes with `n_declared` images (first n rows). */
 static int read_labels(struct img_file *f, const char *images, uint32_t n_declared, size_t n,
-                       int32_t **y, unsigned *max_label, struct l2d_error *err)
+                       int32_t **y, unsigned *max_label, struct big_label *big,
+                       struct l2d_error *err)
 {
     uint32_t d[1];
     int rc = read_header(f, 1, "labels", d, err);
@@ -185,6 +193,11 @@ static int read_labels(struct img_file *f, const char *images, uint32_t n_declar
     for (size_t i = 0; i < n; i++) {
         (*y)[i] = b[i];
         if (b[i] > *max_label) *max_label = b[i];
+        if (b[i] > 9 && !big->value) {
+            big->value = b[i];
+            big->byte = 8 + i;
+            snprintf(big->file, sizeof big->file, "%s", f->name);
+        }
     }
     free(b);
     return 0;
@@ -192,7 +205,8 @@ static int read_labels(struct img_file *f, const char *images, uint32_t n_declar
 
 /* Images then labels of one part ("train" or "t10k"). */
 static int read_part(const char *dir, const char *stem, size_t limit, unsigned *hw, size_t *n,
-                     unsigned char **px, int32_t **y, unsigned *max_label, struct l2d_error *err)
+                     unsigned char **px, int32_t **y, unsigned *max_label, struct big_label *big,
+                     struct l2d_error *err)
 {
     struct img_file fi, fl;
     char stem_img[32], stem_lab[32], img_name[256];
@@ -205,7 +219,7 @@ static int read_part(const char *dir, const char *stem, size_t limit, unsigned *
     img_close(&fi);
     if (rc) return rc;
     rc = open_one(&fl, dir, stem_lab, "idx1-ubyte", err);
-    if (!rc) rc = read_labels(&fl, img_name, declared, *n, y, max_label, err);
+    if (!rc) rc = read_labels(&fl, img_name, declared, *n, y, max_label, big, err);
     img_close(&fl);
     return rc;
 }
@@ -240,11 +254,12 @@ static int idx_open(const struct l2d_params *p, const struct l2d_host *host, voi
     struct img_set *s = calloc(1, sizeof *s);
     if (!s) return l2d_seterr(err, L2D_ENOMEM, "idx: out of memory");
     unsigned hw[2] = {0, 0}, max_label = 0;
+    struct big_label big = {0, "", 0};
     rc = read_part(dir, "train", (size_t)tl, hw, &s->n_trainfile, &s->train_px, &s->train_y,
-                   &max_label, err);
+                   &max_label, &big, err);
     if (!rc)
         rc = read_part(dir, "t10k", (size_t)sl, hw, &s->n_test, &s->test_px, &s->test_y,
-                       &max_label, err);
+                       &max_label, &big, err);
     if (!rc) {
         s->c = 1;
         s->h = hw[0];
@@ -257,8 +272,9 @@ static int idx_open(const struct l2d_params *p, const struct l2d_host *host, voi
         if (named && s->n_classes != 10) {
             if (strcmp(labels, "auto"))
                 rc = l2d_seterr(err, L2D_EINVAL,
-                                "idx: labels = %s: a label is %u, outside the 10 classes 0..9",
-                                labels, max_label);
+                                "%s: byte %zu: label %u, outside the 10 classes 0..9 of "
+                                "labels = %s",
+                                big.file, big.byte, big.value, labels);
             /* auto: more than 10 classes, so not (Fashion-)MNIST: no names */
         } else if (named) {
             s->class_names = fashion ? fashion_names : digit_names;
