@@ -295,8 +295,25 @@ static void test_errors(const char *d10, const char *d100)
     write10(d10, 0);
     write100(d10, 0);
     fails(d10, NULL, "holds both CIFAR-10 (data_batch_1.bin) and CIFAR-100 (train.bin)", "both versions");
-    del_file(d10, "train.bin");
-    del_file(d10, "test.bin");
+    /* the folder above the unpacked tarballs: its one CIFAR subfolder */
+    {
+        void *st;
+        struct l2d_error err;
+        del_file(d10, "train.bin");
+        del_file(d10, "test.bin");
+        rm_files(d100);
+        rmdir(d100);
+        int rc = ds_open(tmpdir, NULL, 1, &st, &err);
+        struct l2d_dataset_info info;
+        if (!rc) ops->info(st, &info, &err), ops->close(st);
+        tap_ok(!rc && info.n[0] + info.n[1] == NTR && info.n_classes == 10,
+               "path = the folder above cifar-10-batches-bin: CIFAR-10 found there: %s",
+               rc ? err.msg : "ok");
+        mkdir(d100, 0700);
+        write100(d100, 0);
+        fails(tmpdir, NULL, "holds both cifar-10-batches-bin and cifar-100-binary",
+              "the folder above both tarballs' folders");
+    }
 
     b = records(0, NTE100, 1, 2, &len);
     b[2 * R100 + 1] = 100;

@@ -1,7 +1,8 @@
 /* `cifar` dataset: CIFAR-10 and CIFAR-100 in their binary version.
  *
- * `path` is the folder the tarball unpacks to; the file names tell the
- * version:
+ * `path` is the folder the tarball unpacks to (or the folder above it,
+ * holding one of cifar-10-batches-bin and cifar-100-binary); the file
+ * names tell the version:
  *   CIFAR-10  (cifar-10-batches-bin): data_batch_1.bin .. data_batch_5.bin,
  *             test_batch.bin; records of 1 label byte + 3072 pixel bytes;
  *   CIFAR-100 (cifar-100-binary): train.bin, test.bin; records of a coarse
@@ -29,7 +30,8 @@
 static const struct l2d_param_spec cifar_params[] = {
     {"path", L2D_PARAM_STRING, NULL, 0, 0, NULL,
      "folder with data_batch_1..5.bin + test_batch.bin (CIFAR-10) or train.bin + test.bin "
-     "(CIFAR-100), each may be .gz; relative: under data_dir"},
+     "(CIFAR-100), each may be .gz, or the folder above cifar-10-batches-bin or cifar-100-binary; "
+     "relative: under data_dir"},
     {"labels", L2D_PARAM_ENUM, "fine", 0, 0, "fine|coarse",
      "CIFAR-100: the 100 fine classes or the 20 coarse superclasses (CIFAR-10: fine only)"},
     {"normalize", L2D_PARAM_BOOL, "false", 0, 0, NULL,
@@ -186,6 +188,23 @@ static int cifar_open(const struct l2d_params *p, const struct l2d_host *host, v
                                           "data_batch_5.bin", NULL};
     static const char *const train100[] = {"train.bin", NULL};
     int has10 = img_exists(dir, "data_batch_1.bin"), has100 = img_exists(dir, "train.bin");
+    if (!has10 && !has100) {
+        /* the folder the tarballs unpack into: its one CIFAR subfolder */
+        char sub10[4096 + 32], sub100[4096 + 32];
+        snprintf(sub10, sizeof sub10, "%s/cifar-10-batches-bin", dir);
+        snprintf(sub100, sizeof sub100, "%s/cifar-100-binary", dir);
+        int in10 = img_exists(sub10, "data_batch_1.bin"), in100 = img_exists(sub100, "train.bin");
+        if (in10 && in100)
+            return l2d_seterr(err, L2D_EINVAL,
+                              "cifar: %s holds both cifar-10-batches-bin and cifar-100-binary: "
+                              "point path at one of them",
+                              dir);
+        if ((in10 || in100) && strlen(in10 ? sub10 : sub100) < sizeof dir) {
+            snprintf(dir, sizeof dir, "%s", in10 ? sub10 : sub100);
+            has10 = in10;
+            has100 = in100;
+        }
+    }
     if (has10 && has100)
         return l2d_seterr(err, L2D_EINVAL,
                           "cifar: %s holds both CIFAR-10 (data_batch_1.bin) and CIFAR-100 "
