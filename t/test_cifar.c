@@ -18,7 +18,10 @@ static const size_t batch_rows[5] = {3, 2, 4, 1, 2}; /* 12 training records */
 #define NTR100 9
 #define NTE100 4
 
-static unsigned px(size_t i, size_t k, int test) { return (unsigned)((i * 37 + k * 11 + (test ? 59 : 0)) % 256); }
+static unsigned px(size_t i, size_t k, int test)
+{
+    return (unsigned)((i * 37 + k * 11 + (test ? 59 : 0)) % 256);
+}
 static unsigned lab10(size_t i, int test) { return (unsigned)((i * 7 + (test ? 5 : 2)) % 10); }
 static unsigned coarse(size_t i, int test) { return (unsigned)((i + (test ? 3 : 0)) % 20); }
 static unsigned fine(size_t i, int test) { return (unsigned)((i * 13 + (test ? 50 : 0)) % 100); }
@@ -32,8 +35,10 @@ static unsigned char *records(size_t first, size_t n, int test, int label_bytes,
     for (size_t r = 0; r < n; r++) {
         size_t i = first + r;
         unsigned char *o = b + r * rec;
-        if (label_bytes == 1) o[0] = (unsigned char)lab10(i, test);
-        else o[0] = (unsigned char)coarse(i, test), o[1] = (unsigned char)fine(i, test);
+        if (label_bytes == 1)
+            o[0] = (unsigned char)lab10(i, test);
+        else
+            o[0] = (unsigned char)coarse(i, test), o[1] = (unsigned char)fine(i, test);
         for (size_t k = 0; k < P; k++) o[label_bytes + k] = (unsigned char)px(i, k, test);
     }
     return b;
@@ -91,8 +96,10 @@ static int check_values(void *st, size_t ntr, size_t nte, unsigned (*want_label)
                 ok = 0;
                 break;
             }
-            if (test) ok &= row == r;
-            else ok &= !seen[row]++ && (long)row > prev;
+            if (test)
+                ok &= row == r;
+            else
+                ok &= !seen[row]++ && (long)row > prev;
             prev = (long)row;
             for (size_t k = 0; k < P; k++) ok &= x[k] == (float)(px(row, k, test) / 255.0);
             ok &= sp.y[r] == (int32_t)want_label(row, test);
@@ -203,7 +210,8 @@ static void test_cifar10(const char *dir)
         double worst = 0;
         for (size_t r = 0; r < NTE; r++)
             for (size_t k = 0; k < P; k++) {
-                double e = fabs(sp.x[r * P + k] * (double)info.std[k] + info.mean[k] - px(r, k, 1) / 255.0);
+                double e = fabs(sp.x[r * P + k] * (double)info.std[k] + info.mean[k] -
+                                px(r, k, 1) / 255.0);
                 if (e > worst) worst = e;
             }
         tap_ok(worst < 1e-6, "normalize: x * std + mean is the pixel (worst %.3g)", worst);
@@ -229,9 +237,11 @@ static void test_cifar100(const char *dir)
     int names = info.class_names != NULL;
     for (unsigned k = 0; names && k < 100; k++) {
         names &= info.class_names[k] && info.class_names[k][0];
-        for (unsigned j = 0; names && j < k; j++) names &= strcmp(info.class_names[j], info.class_names[k]) != 0;
+        for (unsigned j = 0; names && j < k; j++)
+            names &= strcmp(info.class_names[j], info.class_names[k]) != 0;
     }
-    tap_ok(names && !strcmp(info.class_names[0], "apple") && !strcmp(info.class_names[99], "worm") &&
+    tap_ok(names && !strcmp(info.class_names[0], "apple") &&
+               !strcmp(info.class_names[99], "worm") &&
                !strcmp(info.class_names[58], "pickup_truck"),
            "CIFAR-100: 100 distinct fine names, apple .. worm");
     check_values(st, NTR100, NTE100, fine, "CIFAR-100, fine labels");
@@ -243,7 +253,8 @@ static void test_cifar100(const char *dir)
     tap_ok(rc == 0, "CIFAR-100 gzipped, coarse: %s", rc ? err.msg : "ok");
     if (!rc) {
         ops->info(st, &info, &err);
-        tap_ok(info.n_classes == 20 && info.class_names && !strcmp(info.class_names[0], "aquatic_mammals") &&
+        tap_ok(info.n_classes == 20 && info.class_names &&
+                   !strcmp(info.class_names[0], "aquatic_mammals") &&
                    !strcmp(info.class_names[19], "vehicles_2"),
                "CIFAR-100 coarse: 20 classes, aquatic_mammals .. vehicles_2");
         check_values(st, NTR100, NTE100, coarse, "CIFAR-100, coarse labels");
@@ -261,7 +272,8 @@ static void test_errors(const char *d10, const char *d100)
     fails(NULL, NULL, "cifar: path is empty", "no path");
     snprintf(p, sizeof p, "%s/empty", tmpdir);
     mkdir(p, 0700);
-    fails(p, NULL, "neither data_batch_1.bin (CIFAR-10) nor train.bin (CIFAR-100) there", "an empty folder");
+    fails(p, NULL, "neither data_batch_1.bin (CIFAR-10) nor train.bin (CIFAR-100) there",
+          "an empty folder");
     snprintf(p, sizeof p, "%s/data_batch_1.bin", d10);
     fails(p, NULL, "is not a directory", "path names a file");
     const char *co[] = {"labels=coarse", NULL};
@@ -294,7 +306,8 @@ static void test_errors(const char *d10, const char *d100)
     free(g);
     write10(d10, 0);
     write100(d10, 0);
-    fails(d10, NULL, "holds both CIFAR-10 (data_batch_1.bin) and CIFAR-100 (train.bin)", "both versions");
+    fails(d10, NULL, "holds both CIFAR-10 (data_batch_1.bin) and CIFAR-100 (train.bin)",
+          "both versions");
     /* the folder above the unpacked tarballs: its one CIFAR subfolder */
     {
         void *st;
@@ -318,13 +331,15 @@ static void test_errors(const char *d10, const char *d100)
     b = records(0, NTE100, 1, 2, &len);
     b[2 * R100 + 1] = 100;
     put_file(d100, "test.bin", b, len, 0);
-    fails(d100, NULL, "test.bin: byte 6149: label 100 outside 0..99 (record 3)", "a fine label of 100");
+    fails(d100, NULL, "test.bin: byte 6149: label 100 outside 0..99 (record 3)",
+          "a fine label of 100");
     b[2 * R100 + 1] = 7;
     b[R100] = 20;
     put_file(d100, "test.bin", b, len, 0);
     fails(d100, NULL, "test.bin: byte 3074: coarse label 20 outside 0..19 (record 2)",
           "a coarse label of 20 (fine labels used)");
-    fails(d100, co, "test.bin: byte 3074: label 20 outside 0..19 (record 2)", "a coarse label of 20, coarse");
+    fails(d100, co, "test.bin: byte 3074: label 20 outside 0..19 (record 2)",
+          "a coarse label of 20, coarse");
     free(b);
     del_file(d100, "test.bin");
     fails(d100, NULL, "no test.bin (or test.bin.gz) there", "CIFAR-100 without test.bin");
@@ -360,7 +375,8 @@ int main(void)
 {
     desc = l2d_plugin_entry(0);
     ops = desc ? desc->ops : NULL;
-    if (!desc || strcmp(desc->name, "cifar") || desc->kind != L2D_KIND_DATASET || l2d_plugin_entry(1))
+    if (!desc || strcmp(desc->name, "cifar") || desc->kind != L2D_KIND_DATASET ||
+        l2d_plugin_entry(1))
         bail("no cifar descriptor");
     mk_tmpdir("cifar");
     char d10[512], d100[512];

@@ -20,7 +20,10 @@
 
 const struct l2d_plugin *l2d_plugin_entry(unsigned index);
 
-static unsigned px(size_t i, size_t k, int test) { return (unsigned)((i * 31 + k * 7 + (test ? 101 : 0)) % 256); }
+static unsigned px(size_t i, size_t k, int test)
+{
+    return (unsigned)((i * 31 + k * 7 + (test ? 101 : 0)) % 256);
+}
 static unsigned lab(size_t i, int test) { return (unsigned)((i * 3 + (test ? 1 : 0)) % 10); }
 
 static void be32(unsigned char *b, uint32_t v)
@@ -38,7 +41,8 @@ static unsigned char *images_bytes(size_t n, uint32_t n_decl, unsigned h, unsign
     b[0] = 0, b[1] = 0, b[2] = 8, b[3] = 3;
     be32(b + 4, n_decl), be32(b + 8, h), be32(b + 12, w);
     for (size_t i = 0; i < n; i++)
-        for (size_t k = 0; k < (size_t)h * w; k++) b[16 + i * h * w + k] = (unsigned char)px(i, k, test);
+        for (size_t k = 0; k < (size_t)h * w; k++)
+            b[16 + i * h * w + k] = (unsigned char)px(i, k, test);
     return b;
 }
 
@@ -100,8 +104,10 @@ static int check_values(void *st, size_t ntr_file, size_t nte, const char *what)
                 ok = 0;
                 break;
             }
-            if (test) ok &= file_row == r;
-            else ok &= !seen[file_row]++ && (long)file_row > prev;
+            if (test)
+                ok &= file_row == r;
+            else
+                ok &= !seen[file_row]++ && (long)file_row > prev;
             prev = (long)file_row;
             for (size_t k = 0; k < D; k++) ok &= x[k] == (float)(px(file_row, k, test) / 255.0);
             ok &= sp.y[r] == (int32_t)lab(file_row, test);
@@ -187,8 +193,8 @@ static void test_good(void)
     tap_ok(rc == 0, "train_limit = 10, test_limit = 3: %s", rc ? err.msg : "ok");
     if (!rc) {
         ops->info(st, &info, &err);
-        tap_ok(info.n[0] == 7 && info.n[1] == 3 && info.n[2] == 3, "limits: split 7/3/3: %zu/%zu/%zu",
-               info.n[0], info.n[1], info.n[2]);
+        tap_ok(info.n[0] == 7 && info.n[1] == 3 && info.n[2] == 3,
+               "limits: split 7/3/3: %zu/%zu/%zu", info.n[0], info.n[1], info.n[2]);
         check_values(st, 10, 3, "limits: the first 10 and 3 file rows");
         ops->close(st);
     }
@@ -206,8 +212,8 @@ static void test_good(void)
         float x[D];
         int32_t y;
         int brc = ops->batch(st, L2D_VAL, &idx, 1, x, &y, NULL, &err);
-        tap_ok(brc != 0 && strstr(err.msg, "row 5 of a split of 5 rows"), "batch past the split: %s",
-               err.msg);
+        tap_ok(brc != 0 && strstr(err.msg, "row 5 of a split of 5 rows"),
+               "batch past the split: %s", err.msg);
         ops->close(st);
     }
 }
@@ -239,14 +245,15 @@ static void test_normalize(void)
         for (size_t k = 0; k < D; k++) m += px(tr[r], k, 0) / 255.0;
     m /= (double)(ntr * D);
     for (size_t r = 0; r < ntr; r++)
-        for (size_t k = 0; k < D; k++) v += (px(tr[r], k, 0) / 255.0 - m) * (px(tr[r], k, 0) / 255.0 - m);
+        for (size_t k = 0; k < D; k++)
+            v += (px(tr[r], k, 0) / 255.0 - m) * (px(tr[r], k, 0) / 255.0 - m);
     double sd = sqrt(v / (double)(ntr * D));
     int ok = info.mean && info.std && info.lo && info.hi;
     for (size_t j = 0; ok && j < D; j++)
         ok &= fabs(info.mean[j] - m) < 1e-6 && fabs(info.std[j] - sd) < 1e-6 &&
               fabs(info.lo[j] - (0 - m) / sd) < 1e-5 && fabs(info.hi[j] - (1 - m) / sd) < 1e-5;
-    tap_ok(ok, "per channel mean %.6f and std %.6f of the training split; lo/hi moved with them",
-           m, sd);
+    tap_ok(ok, "per channel mean %.6f and std %.6f of the training split; lo/hi moved with them", m,
+           sd);
     struct split sp;
     get_split(st, L2D_TEST, info.n[2], D, &sp);
     double worst = 0;
@@ -297,7 +304,9 @@ static void test_labels(void)
     tap_ok(!rc && info.n_classes == 13, "a label 12: 13 classes");
     if (!rc) ops->close(st);
     const char *fas[] = {"labels=fashion", NULL};
-    fails(sub, fas, "t10k-labels-idx1-ubyte: byte 11: label 12, outside the 10 classes 0..9 of labels = fashion",
+    fails(sub, fas,
+          "t10k-labels-idx1-ubyte: byte 11: label 12, outside the 10 classes 0..9 of labels = "
+          "fashion",
           "label 12, labels = fashion");
     rm_files(sub);
     rmdir(sub);
@@ -339,21 +348,24 @@ static void test_errors(void)
           "float IDX (type 0x0d), gzipped");
     b[2] = 8, b[3] = 2;
     with_file(0, b, len, 0);
-    fails(tmpdir, NULL, "train-images-idx3-ubyte: byte 3: 2 dimensions, expected 3", "2-d images file");
+    fails(tmpdir, NULL, "train-images-idx3-ubyte: byte 3: 2 dimensions, expected 3",
+          "2-d images file");
     b[3] = 3;
     be32(b + 8, 0);
     with_file(0, b, len, 0);
     fails(tmpdir, NULL, "train-images-idx3-ubyte: byte 8: 0 rows per image", "0 rows");
     be32(b + 8, H);
     with_file(0, b, len - 5, 0);
-    fails(tmpdir, NULL, "train-images-idx3-ubyte: byte 16: expected 20 images of 3x4, file has 19 (and 7 bytes)",
+    fails(tmpdir, NULL,
+          "train-images-idx3-ubyte: byte 16: expected 20 images of 3x4, file has 19 (and 7 bytes)",
           "a truncated images file");
     free(b);
     b = images_bytes(NTR, NTR, H, W, 0, &len);
     b = realloc(b, len + 3);
     memset(b + len, 0, 3);
     with_file(0, b, len + 3, 1);
-    fails(tmpdir, NULL, "train-images-idx3-ubyte.gz: byte 256: data after the end", "3 bytes too many");
+    fails(tmpdir, NULL, "train-images-idx3-ubyte.gz: byte 256: data after the end",
+          "3 bytes too many");
     free(b);
     b = images_bytes(2, 0xffffffffu, H, W, 0, &len);
     be32(b + 8, 4096), be32(b + 12, 4096);
@@ -363,12 +375,14 @@ static void test_errors(void)
     free(b);
     b = images_bytes(NTE, NTE, 5, W, 1, &len);
     with_file(2, b, len, 0);
-    fails(tmpdir, NULL, "t10k-images-idx3-ubyte: byte 8: images of 5x4, the training images are 3x4",
+    fails(tmpdir, NULL,
+          "t10k-images-idx3-ubyte: byte 8: images of 5x4, the training images are 3x4",
           "test images of another size");
     free(b);
     b = labels_bytes(NTR, NTR - 1, 0, &len);
     with_file(1, b, len - 1, 0);
-    fails(tmpdir, NULL, "train-labels-idx1-ubyte: byte 4: 19 labels for the 20 images of train-images-idx3-ubyte",
+    fails(tmpdir, NULL,
+          "train-labels-idx1-ubyte: byte 4: 19 labels for the 20 images of train-images-idx3-ubyte",
           "label count != image count");
     free(b);
     b = labels_bytes(NTE, NTE, 1, &len);
@@ -443,8 +457,10 @@ static void test_hostile(void)
             put_file(tmpdir, name, b, len, 0);
             free(b);
         }
-    tap_ok(all_fail, "%d truncations (every byte of the 4 files, plain and gzipped): each an "
-                     "error naming its file", n_open);
+    tap_ok(all_fail,
+           "%d truncations (every byte of the 4 files, plain and gzipped): each an "
+           "error naming its file",
+           n_open);
     uint64_t r = 12345;
     int crashes_none = 1, opened = 0, failed = 0;
     for (int gz = 0; gz < 2; gz++)
@@ -484,8 +500,8 @@ static void test_hostile(void)
             put_file(tmpdir, name, b, len, 0);
             free(b);
         }
-    tap_ok(crashes_none && failed > 0, "480 corrupted files: %d errors (one line each), %d opened, no crash",
-           failed, opened);
+    tap_ok(crashes_none && failed > 0,
+           "480 corrupted files: %d errors (one line each), %d opened, no crash", failed, opened);
 }
 
 static void test_fashion(void)

@@ -41,8 +41,7 @@ static const struct l2d_param_spec cifar_params[] = {
      "fraction of the training files' rows for validation (picked by the run seed)"},
     {"train_limit", L2D_PARAM_INT, "0", 0, 1e9, NULL,
      "use only the first N training records (0: all), for quick runs"},
-    {"test_limit", L2D_PARAM_INT, "0", 0, 1e9, NULL,
-     "use only the first N test records (0: all)"},
+    {"test_limit", L2D_PARAM_INT, "0", 0, 1e9, NULL, "use only the first N test records (0: all)"},
     L2D_PARAMS_END};
 
 static const char *const cifar10_names[10] = {"airplane", "automobile", "bird",  "cat",  "deer",
@@ -68,29 +67,27 @@ static const char *const cifar100_coarse[20] = {
     "small_mammals",
     "trees",
     "vehicles_1",
-    "vehicles_2"};
+    "vehicles_2",
+};
 
 static const char *const cifar100_fine[100] = {
-    "apple",        "aquarium_fish", "baby",        "bear",         "beaver",
-    "bed",          "bee",           "beetle",      "bicycle",      "bottle",
-    "bowl",         "boy",           "bridge",      "bus",          "butterfly",
-    "camel",        "can",           "castle",      "caterpillar",  "cattle",
-    "chair",        "chimpanzee",    "clock",       "cloud",        "cockroach",
-    "couch",        "crab",          "crocodile",   "cup",          "dinosaur",
-    "dolphin",      "elephant",      "flatfish",    "forest",       "fox",
-    "girl",         "hamster",       "house",       "kangaroo",     "keyboard",
-    "lamp",         "lawn_mower",    "leopard",     "lion",         "lizard",
-    "lobster",      "man",           "maple_tree",  "motorcycle",   "mountain",
-    "mouse",        "mushroom",      "oak_tree",    "orange",       "orchid",
-    "otter",        "palm_tree",     "pear",        "pickup_truck", "pine_tree",
-    "plain",        "plate",         "poppy",       "porcupine",    "possum",
-    "rabbit",       "raccoon",       "ray",         "road",         "rocket",
-    "rose",         "sea",           "seal",        "shark",        "shrew",
-    "skunk",        "skyscraper",    "snail",       "snake",        "spider",
-    "squirrel",     "streetcar",     "sunflower",   "sweet_pepper", "table",
-    "tank",         "telephone",     "television",  "tiger",        "tractor",
-    "train",        "trout",         "tulip",       "turtle",       "wardrobe",
-    "whale",        "willow_tree",   "wolf",        "woman",        "worm"};
+    "apple",       "aquarium_fish", "baby",      "bear",       "beaver",       "bed",
+    "bee",         "beetle",        "bicycle",   "bottle",     "bowl",         "boy",
+    "bridge",      "bus",           "butterfly", "camel",      "can",          "castle",
+    "caterpillar", "cattle",        "chair",     "chimpanzee", "clock",        "cloud",
+    "cockroach",   "couch",         "crab",      "crocodile",  "cup",          "dinosaur",
+    "dolphin",     "elephant",      "flatfish",  "forest",     "fox",          "girl",
+    "hamster",     "house",         "kangaroo",  "keyboard",   "lamp",         "lawn_mower",
+    "leopard",     "lion",          "lizard",    "lobster",    "man",          "maple_tree",
+    "motorcycle",  "mountain",      "mouse",     "mushroom",   "oak_tree",     "orange",
+    "orchid",      "otter",         "palm_tree", "pear",       "pickup_truck", "pine_tree",
+    "plain",       "plate",         "poppy",     "porcupine",  "possum",       "rabbit",
+    "raccoon",     "ray",           "road",      "rocket",     "rose",         "sea",
+    "seal",        "shark",         "shrew",     "skunk",      "skyscraper",   "snail",
+    "snake",       "spider",        "squirrel",  "streetcar",  "sunflower",    "sweet_pepper",
+    "table",       "tank",          "telephone", "television", "tiger",        "tractor",
+    "train",       "trout",         "tulip",     "turtle",     "wardrobe",     "whale",
+    "willow_tree", "wolf",          "woman",     "worm"};
 
 static void cifar_close(void *state)
 {
@@ -112,19 +109,20 @@ struct layout {
 /* Appends the records of one file to px/y (n rows so far, cap rows
  * allocated), at most `limit` rows in all (0: no limit). */
 static int read_file(const char *dir, const char *base, const struct layout *L, size_t limit,
-                     unsigned char **px, int32_t **y, size_t *n, size_t *cap,
-                     struct l2d_error *err)
+                     unsigned char **px, int32_t **y, size_t *n, size_t *cap, struct l2d_error *err)
 {
     struct img_file f;
     int found, rc = img_open(&f, dir, base, &found, err);
     if (rc) return rc;
-    if (!found) return l2d_seterr(err, L2D_EIO, "cifar: %s: no %s (or %s.gz) there", dir, base, base);
+    if (!found)
+        return l2d_seterr(err, L2D_EIO, "cifar: %s: no %s (or %s.gz) there", dir, base, base);
     const size_t rec = L->label_bytes + CIFAR_PIXELS;
     size_t want_rows = limit ? limit - *n : (SIZE_MAX / 2) / rec;
     unsigned char *b = NULL;
     size_t got = 0;
     rc = img_read_alloc(&f, want_rows * rec, &b, &got, err);
-    if (!rc && got == 0) rc = l2d_seterr(err, L2D_EINVAL, "%s: byte 0: empty file%s", f.name, img_cut_note(&f));
+    if (!rc && got == 0)
+        rc = l2d_seterr(err, L2D_EINVAL, "%s: byte 0: empty file%s", f.name, img_cut_note(&f));
     if (!rc && got % rec)
         rc = l2d_seterr(err, L2D_EINVAL,
                         "%s: byte %zu: a partial record (%zu of its %zu bytes): the file is not "
@@ -140,8 +138,10 @@ static int read_file(const char *dir, const char *base, const struct layout *L, 
         if (np) *px = np;
         int32_t *ny = np ? realloc(*y, ncap * sizeof **y) : NULL;
         if (ny) *y = ny;
-        if (!np || !ny) rc = l2d_seterr(err, L2D_ENOMEM, "%s: out of memory", f.name);
-        else *cap = ncap;
+        if (!np || !ny)
+            rc = l2d_seterr(err, L2D_ENOMEM, "%s: out of memory", f.name);
+        else
+            *cap = ncap;
     }
     for (size_t i = 0; !rc && i < rows; i++) {
         const unsigned char *r = b + i * rec;
@@ -157,8 +157,8 @@ static int read_file(const char *dir, const char *base, const struct layout *L, 
             if (other >= lim) {
                 rc = l2d_seterr(err, L2D_EINVAL,
                                 "%s: byte %zu: %s label %u outside 0..%u (record %zu)", f.name,
-                                i * rec + (1 - L->label_at), L->label_at ? "coarse" : "fine",
-                                other, lim - 1, i + 1);
+                                i * rec + (1 - L->label_at), L->label_at ? "coarse" : "fine", other,
+                                lim - 1, i + 1);
                 break;
             }
         }
@@ -217,22 +217,24 @@ static int cifar_open(const struct l2d_params *p, const struct l2d_host *host, v
                           "cifar-100-binary)",
                           dir);
     if (has10 && coarse)
-        return l2d_seterr(err, L2D_EINVAL, "cifar: labels = coarse: CIFAR-10 (%s) has no coarse "
-                                           "labels",
+        return l2d_seterr(err, L2D_EINVAL,
+                          "cifar: labels = coarse: CIFAR-10 (%s) has no coarse "
+                          "labels",
                           dir);
     struct layout L;
-    if (has10) L = (struct layout){train10, "test_batch.bin", 1, 0, 10};
-    else L = (struct layout){train100, "test.bin", 2, coarse ? 0 : 1, coarse ? 20 : 100};
+    if (has10)
+        L = (struct layout){train10, "test_batch.bin", 1, 0, 10};
+    else
+        L = (struct layout){train100, "test.bin", 2, coarse ? 0 : 1, coarse ? 20 : 100};
     struct img_set *s = calloc(1, sizeof *s);
     if (!s) return l2d_seterr(err, L2D_ENOMEM, "cifar: out of memory");
     size_t cap = 0;
     for (size_t k = 0; !rc && L.train[k] && !(tl && s->n_trainfile >= (size_t)tl); k++)
-        rc = read_file(dir, L.train[k], &L, (size_t)tl, &s->train_px, &s->train_y,
-                       &s->n_trainfile, &cap, err);
+        rc = read_file(dir, L.train[k], &L, (size_t)tl, &s->train_px, &s->train_y, &s->n_trainfile,
+                       &cap, err);
     cap = 0;
     if (!rc)
-        rc = read_file(dir, L.test, &L, (size_t)sl, &s->test_px, &s->test_y, &s->n_test, &cap,
-                       err);
+        rc = read_file(dir, L.test, &L, (size_t)sl, &s->test_px, &s->test_y, &s->n_test, &cap, err);
     if (!rc) {
         s->c = 3;
         s->h = 32;
@@ -245,8 +247,9 @@ static int cifar_open(const struct l2d_params *p, const struct l2d_host *host, v
     }
     if (!rc && host && host->log) {
         char msg[L2D_ERRMSG_MAX];
-        snprintf(msg, sizeof msg, "cifar: %.300s: CIFAR-%s, %zu + %zu images, %u classes; split %zu/%zu/%zu",
-                 dir, has10 ? "10" : "100", s->n_trainfile, s->n_test, s->n_classes, s->count[0],
+        snprintf(msg, sizeof msg,
+                 "cifar: %.300s: CIFAR-%s, %zu + %zu images, %u classes; split %zu/%zu/%zu", dir,
+                 has10 ? "10" : "100", s->n_trainfile, s->n_test, s->n_classes, s->count[0],
                  s->count[1], s->count[2]);
         host->log(host->log_self, msg);
     }
@@ -265,8 +268,8 @@ static int cifar_info(void *state, struct l2d_dataset_info *info, struct l2d_err
     return 0;
 }
 
-static int cifar_batch(void *state, enum l2d_split split, const size_t *idx, size_t n,
-                       float *x, int32_t *y, float *t, struct l2d_error *err)
+static int cifar_batch(void *state, enum l2d_split split, const size_t *idx, size_t n, float *x,
+                       int32_t *y, float *t, struct l2d_error *err)
 {
     return img_set_batch(state, split, idx, n, x, y, t, err);
 }

@@ -49,8 +49,8 @@ static const struct l2d_param_spec idx_params[] = {
      "use only the first N rows of the t10k files (0: all)"},
     L2D_PARAMS_END};
 
-static const char *const fashion_names[10] = {"T-shirt/top", "Trouser", "Pullover", "Dress",
-                                              "Coat",        "Sandal",  "Shirt",    "Sneaker",
+static const char *const fashion_names[10] = {"T-shirt/top", "Trouser",   "Pullover", "Dress",
+                                              "Coat",        "Sandal",    "Shirt",    "Sneaker",
                                               "Bag",         "Ankle boot"};
 static const char *const digit_names[10] = {"0", "1", "2", "3", "4", "5", "6", "7", "8", "9"};
 
@@ -109,8 +109,9 @@ static int read_header(struct img_file *f, unsigned ndims, const char *what, uin
     rc = img_read(f, h + 4, want - 4, &got, err);
     if (rc) return rc;
     if (got < want - 4)
-        return l2d_seterr(err, L2D_EINVAL, "%s: byte %zu: file ends inside the header (%zu "
-                                           "bytes)%s",
+        return l2d_seterr(err, L2D_EINVAL,
+                          "%s: byte %zu: file ends inside the header (%zu "
+                          "bytes)%s",
                           f->name, 4 + got, want, img_cut_note(f));
     for (unsigned k = 0; k < ndims; k++) dims[k] = be32(h + 4 + 4 * k);
     return 0;
@@ -171,8 +172,8 @@ static int read_labels(struct img_file *f, const char *images, uint32_t n_declar
     int rc = read_header(f, 1, "labels", d, err);
     if (rc) return rc;
     if (d[0] != n_declared)
-        return l2d_seterr(err, L2D_EINVAL, "%s: byte 4: %u labels for the %u images of %s",
-                          f->name, d[0], n_declared, images);
+        return l2d_seterr(err, L2D_EINVAL, "%s: byte 4: %u labels for the %u images of %s", f->name,
+                          d[0], n_declared, images);
     unsigned char *b;
     size_t got;
     if ((rc = img_read_alloc(f, n, &b, &got, err))) return rc;
@@ -258,17 +259,19 @@ static int idx_open(const struct l2d_params *p, const struct l2d_host *host, voi
     rc = read_part(dir, "train", (size_t)tl, hw, &s->n_trainfile, &s->train_px, &s->train_y,
                    &max_label, &big, err);
     if (!rc)
-        rc = read_part(dir, "t10k", (size_t)sl, hw, &s->n_test, &s->test_px, &s->test_y,
-                       &max_label, &big, err);
+        rc = read_part(dir, "t10k", (size_t)sl, hw, &s->n_test, &s->test_px, &s->test_y, &max_label,
+                       &big, err);
     if (!rc) {
         s->c = 1;
         s->h = hw[0];
         s->w = hw[1];
         s->dim = (size_t)hw[0] * hw[1];
         s->n_classes = max_label < 10 ? 10 : max_label + 1;
-        int named = strcmp(labels, "auto") ? strcmp(labels, "none") != 0
-                                           : contains_ci(dir, "mnist") || contains_ci(dir, "fashion");
-        int fashion = !strcmp(labels, "fashion") || (!strcmp(labels, "auto") && contains_ci(dir, "fashion"));
+        int named = strcmp(labels, "auto")
+                        ? strcmp(labels, "none") != 0
+                        : contains_ci(dir, "mnist") || contains_ci(dir, "fashion");
+        int fashion =
+            !strcmp(labels, "fashion") || (!strcmp(labels, "auto") && contains_ci(dir, "fashion"));
         if (named && s->n_classes != 10) {
             if (strcmp(labels, "auto"))
                 rc = l2d_seterr(err, L2D_EINVAL,
@@ -285,8 +288,9 @@ static int idx_open(const struct l2d_params *p, const struct l2d_host *host, voi
                             (int)l2d_param_int(p, "normalize", 0), "idx", err);
     if (!rc && host && host->log) {
         char msg[L2D_ERRMSG_MAX];
-        snprintf(msg, sizeof msg, "idx: %.300s: %zu + %zu images of %ux%u, %u classes%s; split %zu/%zu/%zu",
-                 dir, s->n_trainfile, s->n_test, s->h, s->w, s->n_classes,
+        snprintf(msg, sizeof msg,
+                 "idx: %.300s: %zu + %zu images of %ux%u, %u classes%s; split %zu/%zu/%zu", dir,
+                 s->n_trainfile, s->n_test, s->h, s->w, s->n_classes,
                  s->class_names == fashion_names ? " (Fashion-MNIST)" : "", s->count[0],
                  s->count[1], s->count[2]);
         host->log(host->log_self, msg);
@@ -312,8 +316,8 @@ static int idx_batch(void *state, enum l2d_split split, const size_t *idx, size_
     return img_set_batch(state, split, idx, n, x, y, t, err);
 }
 
-static const struct l2d_dataset_ops idx_ops = {sizeof(struct l2d_dataset_ops), idx_open,
-                                               idx_info, idx_batch, idx_close};
+static const struct l2d_dataset_ops idx_ops = {sizeof(struct l2d_dataset_ops), idx_open, idx_info,
+                                               idx_batch, idx_close};
 
 static const struct l2d_plugin idx_plugin =
     L2D_PLUGIN_HEADER(L2D_KIND_DATASET, "idx", "1.0",

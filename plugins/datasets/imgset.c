@@ -34,16 +34,17 @@ int img_open(struct img_file *f, const char *dir, const char *base, int *found,
     *found = 0;
     char p[4096];
     const char *ext = NULL;
-    if (join(p, sizeof p, dir, base, "") && access(p, F_OK) == 0) ext = "";
-    else if (join(p, sizeof p, dir, base, ".gz") && access(p, F_OK) == 0) ext = ".gz";
+    if (join(p, sizeof p, dir, base, "") && access(p, F_OK) == 0)
+        ext = "";
+    else if (join(p, sizeof p, dir, base, ".gz") && access(p, F_OK) == 0)
+        ext = ".gz";
     if (!ext) return 0;
     *found = 1;
     snprintf(f->name, sizeof f->name, "%s%s", base, ext);
     struct stat st;
     if (stat(p, &st) != 0)
         return l2d_seterr(err, L2D_EIO, "%s: cannot open: %s", p, strerror(errno));
-    if (!S_ISREG(st.st_mode))
-        return l2d_seterr(err, L2D_EIO, "%s: not a regular file", p);
+    if (!S_ISREG(st.st_mode)) return l2d_seterr(err, L2D_EIO, "%s: not a regular file", p);
     errno = 0;
     gzFile gz = gzopen(p, "rb");
     if (!gz)
@@ -74,8 +75,8 @@ int img_read(struct img_file *f, void *buf, size_t n, size_t *got, struct l2d_er
             if (e == Z_MEM_ERROR)
                 return l2d_seterr(err, L2D_ENOMEM, "%s: byte %llu: out of memory", f->name, at);
             if (m && strlen(m) > f->pathlen + 2 && m[f->pathlen] == ':') m += f->pathlen + 2;
-            return l2d_seterr(err, L2D_EIO, "%s: byte %llu: corrupt gzip data past this byte (%s)", f->name, at,
-                              m && *m ? m : "zlib error");
+            return l2d_seterr(err, L2D_EIO, "%s: byte %llu: corrupt gzip data past this byte (%s)",
+                              f->name, at, m && *m ? m : "zlib error");
         }
         if (r == 0) break;
         done += (size_t)r;
@@ -111,8 +112,7 @@ int img_read_alloc(struct img_file *f, size_t n, unsigned char **out, size_t *go
         unsigned char *nb = realloc(buf, ncap);
         if (!nb) {
             free(buf);
-            return l2d_seterr(err, L2D_ENOMEM, "%s: out of memory after %zu bytes", f->name,
-                              have);
+            return l2d_seterr(err, L2D_ENOMEM, "%s: out of memory after %zu bytes", f->name, have);
         }
         buf = nb;
         cap = ncap;
@@ -135,8 +135,9 @@ int img_expect_end(struct img_file *f, struct l2d_error *err)
     int rc = img_read(f, b, sizeof b, &got, err);
     if (rc) return rc;
     if (got > 0)
-        return l2d_seterr(err, L2D_EINVAL, "%s: byte %llu: data after the end of what the header "
-                                           "declares",
+        return l2d_seterr(err, L2D_EINVAL,
+                          "%s: byte %llu: data after the end of what the header "
+                          "declares",
                           f->name, (unsigned long long)at);
     if (f->truncated_gz)
         return l2d_seterr(err, L2D_EIO, "%s: byte %llu: the gzip stream is cut short", f->name,
@@ -150,13 +151,15 @@ void img_close(struct img_file *f)
     if (f) f->gz = NULL;
 }
 
-int img_resolve_dir(const char *dir, const char *data_dir, char *out, size_t cap,
-                    const char *who, struct l2d_error *err)
+int img_resolve_dir(const char *dir, const char *data_dir, char *out, size_t cap, const char *who,
+                    struct l2d_error *err)
 {
     int n;
     if (!*dir) return l2d_seterr(err, L2D_EINVAL, "%s: path is empty", who);
-    if (dir[0] != '/' && data_dir && *data_dir) n = snprintf(out, cap, "%s/%s", data_dir, dir);
-    else n = snprintf(out, cap, "%s", dir);
+    if (dir[0] != '/' && data_dir && *data_dir)
+        n = snprintf(out, cap, "%s/%s", data_dir, dir);
+    else
+        n = snprintf(out, cap, "%s", dir);
     if (n < 0 || (size_t)n >= cap) return l2d_seterr(err, L2D_EINVAL, "%s: path too long", who);
     while (n > 1 && out[n - 1] == '/') out[--n] = '\0';
     struct stat st;
@@ -164,8 +167,9 @@ int img_resolve_dir(const char *dir, const char *data_dir, char *out, size_t cap
         return l2d_seterr(err, L2D_EIO, "%s: cannot open directory '%s': %s", who, out,
                           strerror(errno));
     if (!S_ISDIR(st.st_mode))
-        return l2d_seterr(err, L2D_EINVAL, "%s: '%s' is not a directory (path names the folder "
-                                           "that holds the files)",
+        return l2d_seterr(err, L2D_EINVAL,
+                          "%s: '%s' is not a directory (path names the folder "
+                          "that holds the files)",
                           who, out);
     return 0;
 }

@@ -55,7 +55,7 @@ const char *img_cut_note(const struct img_file *f);
 
 struct img_set {
     unsigned c, h, w;
-    size_t dim;               /* c*h*w */
+    size_t dim; /* c*h*w */
     unsigned n_classes;
     /* rows of the training files and of the test files */
     size_t n_trainfile, n_test;
@@ -63,12 +63,12 @@ struct img_set {
     int32_t *train_y, *test_y;
     /* the split of the training files: train rows, then val rows */
     size_t count[3];
-    size_t *order;             /* [n_trainfile]: file rows of train, then of val */
+    size_t *order; /* [n_trainfile]: file rows of train, then of val */
     /* scaling in batch(): x = (p / 255 - mean_c) / std_c, or p / 255 */
     int normalized;
-    float *mean, *std;         /* [dim] or NULL */
-    float *lo, *hi;            /* [dim] */
-    float scale[256 * 4];      /* per channel (up to 4): value of each byte */
+    float *mean, *std;              /* [dim] or NULL */
+    float *lo, *hi;                 /* [dim] */
+    float scale[256 * 4];           /* per channel (up to 4): value of each byte */
     const char *const *class_names; /* static, or NULL */
 };
 
@@ -82,7 +82,7 @@ int img_set_batch(const struct img_set *s, enum l2d_split split, const size_t *i
 void img_set_free(struct img_set *s);
 
 /* A relative dir resolved against data_dir (when set) into out[cap]. */
-int img_resolve_dir(const char *dir, const char *data_dir, char *out, size_t cap,
-                    const char *who, struct l2d_error *err);
+int img_resolve_dir(const char *dir, const char *data_dir, char *out, size_t cap, const char *who,
+                    struct l2d_error *err);
 
 #endif
