@@ -6,6 +6,7 @@
 . "$top_srcdir/t/lib.sh"
 mk_tmp
 FM=/usr/share/datasets/fashion-mnist
+plan 10
 
 out=$("$L2D" plugins --kind dataset 2>&1)
 like "$out" "^dataset +idx +1\.0 " "l2d plugins lists idx"
@@ -68,8 +69,10 @@ is "$rc" 2 "a missing folder: l2d run refuses the configuration (exit 2)"
 like "$err" "idx: cannot open directory '$T_TMP/none'" "and names it"
 
 if [ ! -d "$FM" ] || [ -z "${SQLITE3:-}" ]; then
-    T_N=$((T_N + 1)); echo "ok $T_N # SKIP no $FM (apt-get install dataset-fashion-mnist) or no sqlite3"
-    plan "$T_N"; done_testing
+    for _ in 1 2 3 4; do
+        T_N=$((T_N + 1)); echo "ok $T_N # SKIP no $FM (apt-get install dataset-fashion-mnist) or no sqlite3"
+    done
+    done_testing
 fi
 "$L2D" run "$T_TMP/fm.ini" >"$T_TMP/out" 2>&1
 ok $? "a Fashion-MNIST run (2000 + 500 images, PGD clamped to [0, 1])"
@@ -79,5 +82,4 @@ acc=$(q "SELECT value FROM metrics WHERE split='test' AND attack='clean' AND nam
 adv=$(q "SELECT value FROM metrics WHERE split='test' AND attack='untargeted' AND name='accuracy'")
 awk -v a="$acc" 'BEGIN{exit !(a > 0.5 && a <= 1)}'; ok $? "clean test accuracy above 0.5: $acc"
 awk -v a="$acc" -v b="$adv" 'BEGIN{exit !(b < a)}'; ok $? "the attack lowers it: $adv"
-plan "$T_N"
 done_testing
