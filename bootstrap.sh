@@ -5,7 +5,7 @@
 set -e
 cd "$(dirname "$0")"
 
-PKGS="build-essential autoconf automake libtool pkg-config libiniparser-dev libsqlite3-dev libopenblas-dev sqlite3 gnuplot-nox"
+PKGS="build-essential autoconf automake libtool pkg-config libiniparser-dev libsqlite3-dev libopenblas-dev sqlite3 gnuplot-nox zlib1g-dev dataset-fashion-mnist"
 missing=
 for p in $PKGS; do
     dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing="$missing $p"

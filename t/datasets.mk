@@ -31,3 +31,22 @@ EXTRA_DIST += t/data/csv/small.csv t/data/csv/crlf.csv t/data/csv/missing.csv \
 	t/data/csv/excel.csv t/data/csv/spaced.csv t/data/csv/trailing.csv t/data/csv/rownames.csv \
 	t/data/csv/iris.csv t/data/csv/wine.csv t/data/csv/iris_sklearn_head.csv \
 	t/data/csv/README.md t/data/csv/make_real.py t/data/csv/make_fixtures.py
+
+# image data sets: small IDX and CIFAR files written by the tests (plain and
+# gzipped), and the real Fashion-MNIST where it is installed
+noinst_HEADERS += t/imgtest.h
+check_PROGRAMS += t/test_idx
+t_test_idx_SOURCES = t/test_idx.c plugins/datasets/idx.c plugins/datasets/imgset.c
+t_test_idx_CPPFLAGS = $(AM_CPPFLAGS) -I$(top_srcdir)/plugins/datasets
+t_test_idx_CFLAGS = $(AM_CFLAGS) $(ZLIB_CFLAGS)
+t_test_idx_LDADD = framework/libl2d.la $(ZLIB_LIBS) -lm
+TESTS += t/test_idx
+
+check_PROGRAMS += t/test_cifar
+t_test_cifar_SOURCES = t/test_cifar.c plugins/datasets/cifar.c plugins/datasets/imgset.c
+t_test_cifar_CPPFLAGS = $(AM_CPPFLAGS) -I$(top_srcdir)/plugins/datasets
+t_test_cifar_CFLAGS = $(AM_CFLAGS) $(ZLIB_CFLAGS)
+t_test_cifar_LDADD = framework/libl2d.la $(ZLIB_LIBS) -lm
+TESTS += t/test_cifar
+TESTS += t/images_e2e.sh
+EXTRA_DIST += t/images_e2e.sh

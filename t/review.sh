@@ -4,7 +4,9 @@
 . "$top_srcdir/t/lib.sh"
 . "$top_srcdir/t/e2e_lib.sh"
 mk_tmp
-plan 134
+# 124 assertions, and one plugin-check per shipped plugin (below)
+n_so=$(ls "$top_builddir"/plugins/.libs/*.so | wc -l)
+plan $((124 + n_so))
 cfg=$E2E/sweep.ini
 
 # refused NAME STATUS REGEX CMD...: CMD exits STATUS with one stderr line

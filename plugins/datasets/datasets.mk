@@ -23,3 +23,20 @@ noinst_HEADERS += plugins/datasets/csv_parse.h
 # path works in the source tree and after install
 nobase_dist_pkgdata_DATA = data/california_housing.csv
 EXTRA_DIST += data/README.md
+
+# image data sets: idx (MNIST-format, Fashion-MNIST by default) and cifar
+# (CIFAR-10/100 binary); files read through zlib, plain or gzipped
+pkglib_LTLIBRARIES += plugins/idx.la
+plugins_idx_la_SOURCES = plugins/datasets/idx.c plugins/datasets/imgset.c
+plugins_idx_la_CPPFLAGS = $(plugin_cppflags)
+plugins_idx_la_CFLAGS = $(AM_CFLAGS) $(ZLIB_CFLAGS)
+plugins_idx_la_LDFLAGS = $(plugin_flags)
+plugins_idx_la_LIBADD = $(plugin_libs) $(ZLIB_LIBS)
+
+pkglib_LTLIBRARIES += plugins/cifar.la
+plugins_cifar_la_SOURCES = plugins/datasets/cifar.c plugins/datasets/imgset.c
+plugins_cifar_la_CPPFLAGS = $(plugin_cppflags)
+plugins_cifar_la_CFLAGS = $(AM_CFLAGS) $(ZLIB_CFLAGS)
+plugins_cifar_la_LDFLAGS = $(plugin_flags)
+plugins_cifar_la_LIBADD = $(plugin_libs) $(ZLIB_LIBS)
+noinst_HEADERS += plugins/datasets/imgset.h
