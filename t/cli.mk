@@ -79,3 +79,13 @@ EXTRA_DIST += t/mutate.sh t/mutations.txt
 mutate: all
 	$(SHELL) $(srcdir)/t/mutate.sh $(srcdir)/t/mutations.txt
 .PHONY: mutate
+
+# the CUDA spy of t/workers_cuda.sh (an LD_PRELOAD shim over libcudart)
+if HAVE_CUDA
+check_LTLIBRARIES += t/plugins/cuda-spy.la
+t_plugins_cuda_spy_la_SOURCES = t/plugins/cuda_spy.c
+t_plugins_cuda_spy_la_LDFLAGS = $(fake_flags)
+t_plugins_cuda_spy_la_LIBADD = -ldl
+endif
+TESTS += t/workers_cuda.sh
+EXTRA_DIST += t/workers_cuda.sh t/plugins/cuda_spy.c

@@ -44,7 +44,7 @@ int l2d_cuda_device_count(const char **why)
 #endif
 }
 
-int l2d_device_parse(const char *spec, int *cuda_index, struct l2d_error *err)
+int l2d_device_name_parse(const char *spec, int *cuda_index, struct l2d_error *err)
 {
     if (!spec || !cuda_index) return l2d_seterr(err, L2D_EINVAL, "device: no device named");
     if (strcmp(spec, "cpu") == 0) {
@@ -61,6 +61,18 @@ int l2d_device_parse(const char *spec, int *cuda_index, struct l2d_error *err)
             return l2d_seterr(err, L2D_EINVAL,
                               "device '%s': expected cpu, cuda or cuda:N (N a device number)",
                               spec);
+    }
+    *cuda_index = (int)idx;
+    return 0;
+}
+
+int l2d_device_parse(const char *spec, int *cuda_index, struct l2d_error *err)
+{
+    int idx = -1, rc = l2d_device_name_parse(spec, &idx, err);
+    if (rc) return rc;
+    if (idx < 0) {
+        *cuda_index = -1;
+        return 0;
     }
     const char *why = NULL;
     int n = l2d_cuda_device_count(&why);

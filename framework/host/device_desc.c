@@ -9,11 +9,11 @@
 
 int l2d_device_spec_ok(const char *spec)
 {
-    /* l2d_device_parse judges the name before it looks for the device: a
-     * well-formed name is anything but L2D_EINVAL */
+    /* the name alone: looking for the device would initialise CUDA, and
+     * `l2d run --devices` checks names before it forks its workers */
     int idx;
     struct l2d_error e = {0, ""};
-    return spec && l2d_device_parse(spec, &idx, &e) != L2D_EINVAL;
+    return spec && l2d_device_name_parse(spec, &idx, &e) == 0;
 }
 
 void l2d_cuda_version_text(int v, char *buf, size_t n)

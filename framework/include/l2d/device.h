@@ -34,6 +34,12 @@ int l2d_cuda_built(void);
  * When none, *why (may be NULL) says why, for messages. */
 int l2d_cuda_device_count(const char **why);
 
+/* The name alone: "cpu" | "cuda" | "cuda:N" into *cuda_index (-1 for the
+ * CPU), L2D_EINVAL otherwise. Asks the CUDA runtime nothing, so a process
+ * that forks workers can check names first (CUDA initialised before a
+ * fork() is unusable in the child). */
+int l2d_device_name_parse(const char *spec, int *cuda_index, struct l2d_error *err);
+
 /* Parse "cpu" | "cuda" | "cuda:N" into *cuda_index (-1 for the CPU) and
  * check that the device is there: a CUDA device that is not is an
  * L2D_EUNSUPPORTED error naming it and the devices that are. */
