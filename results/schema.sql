@@ -16,7 +16,8 @@
 -- agent names next to allocations; 4, a run is identified by its settings
 -- (runs.cell_key, runs.setting_key), experiments list the runs that answer
 -- their cells (experiment_runs, what the views read), and workers claim cells
--- before training them (claims). A version-1 database is upgraded in
+-- before training them (claims), and runs say where their time went
+-- (agents_seconds, train_seconds). A version-1 database is upgraded in
 -- place, in one transaction, when l2d opens it for writing: its runs keep
 -- their rows, with NULL in the new columns.
 --
@@ -89,6 +90,10 @@ CREATE TABLE runs (
                                          -- (data set, agents, costs, rejector, training, attack,
                                          -- evaluation, plugin versions) and seed, 32 hex digits
     setting_key     TEXT,                -- the same without the seed: seeds of one setting share it
+    -- since version 4 (NULL in runs recorded before): where the time went
+    agents_seconds  REAL,                -- loading the data set and fitting the agents (0 when
+                                         -- the process had them from an earlier cell)
+    train_seconds   REAL,                -- training the rejector; the rest is evaluation
     UNIQUE (experiment_id, cell_id),
     CHECK ((status = 'done') = (error IS NULL))
 ) STRICT;

@@ -5,7 +5,7 @@
 . "$top_srcdir/t/lib.sh"
 . "$top_srcdir/t/e2e_lib.sh"
 mk_tmp
-plan 30
+plan 31
 cfg=$E2E/sweep.ini
 db=$T_TMP/a.db
 
@@ -24,7 +24,7 @@ else
 fi
 
 if ! have_sql; then
-    skip 27 "no sqlite3 shell"
+    skip 28 "no sqlite3 shell"
     done_testing
 fi
 
@@ -127,6 +127,12 @@ is "$(sql "$db" "SELECT count(*), min(n), max(n) FROM v_agent_summary")" "60|2|2
 # repeatability: the same config into a second database
 "$L2D" run -q "$cfg" --db "$T_TMP/b.db"
 ok $? "second run into a new database"
+# where a run's time went: data set and agents (fitted in the first cell of
+# each seed, reused by the others), the rejector, the rest evaluation
+is "$(sql "$db" "SELECT count(*) || '|' || sum(agents_seconds >= 0) || '|' || sum(train_seconds > 0) || '|' ||
+                 sum(agents_seconds + train_seconds <= seconds) FROM runs")" "8|8|8|8" \
+    "every run records agents_seconds >= 0 and train_seconds > 0, both within its seconds"
+
 dump_metrics "$db" >"$T_TMP/a.txt"
 dump_metrics "$T_TMP/b.db" >"$T_TMP/b.txt"
 cmp -s "$T_TMP/a.txt" "$T_TMP/b.txt"

@@ -77,8 +77,8 @@ int main(void)
     }
 
     struct l2d_cell_result res;
-    struct l2d_cell_progress on_cuda0 = {NULL, NULL, 0}, on_cuda3 = {NULL, NULL, 3},
-                             on_cpu = {NULL, NULL, -1};
+    struct l2d_cell_progress on_cuda0 = {NULL, NULL, 0, NULL}, on_cuda3 = {NULL, NULL, 3, NULL},
+                             on_cpu = {NULL, NULL, -1, NULL};
     /* never a silent fall-back to the CPU: without a GPU a CUDA cell fails,
      * naming the device; with one it trains there */
     const int ngpu = l2d_cuda_device_count(NULL);

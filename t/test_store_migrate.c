@@ -188,8 +188,8 @@ int main(void)
     }
     tap_ok(same, "every row of the 7 version-1 tables is intact, every column, exactly");
     is_q(db, "SELECT group_concat(name, ',') FROM (SELECT name FROM pragma_table_info('runs') WHERE cid >= 14)",
-         "device_name,cuda_driver,cuda_runtime,cudnn,cell_key,setting_key",
-         "runs: the new columns (version 2's four, then version 4.s two), at the end");
+         "device_name,cuda_driver,cuda_runtime,cudnn,cell_key,setting_key,agents_seconds,train_seconds",
+         "runs: the new columns (version 2's four, then version 4's four), at the end");
     is_q(db, "SELECT count(*) FROM runs WHERE device_name IS NULL AND cuda_driver IS NULL AND "
              "cuda_runtime IS NULL AND cudnn IS NULL",
          "4", "old runs: NULL in the new columns");

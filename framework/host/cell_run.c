@@ -7,6 +7,7 @@
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include "core/costs.h"
 #include "core/metrics.h"
@@ -154,6 +155,13 @@ static int evaluate_split(struct l2d_cell_result *r, const struct l2d_cell_data 
     return rc;
 }
 
+static double mono_s(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (double)ts.tv_sec + 1e-9 * (double)ts.tv_nsec;
+}
+
 static void progress_cb(void *self, int epoch, int epochs, double loss, double risk)
 {
     const struct l2d_cell_progress *p = self;
@@ -167,6 +175,7 @@ int l2d_cell_run(const struct l2d_cfg *cfg, const struct l2d_registry *reg,
 {
     memset(r, 0, sizeof *r);
     r->best_epoch = -1;
+    r->train_seconds = NAN;
     struct l2d_params pc = {0}, pr = {0}, pt = {0}, ps = {0};
     struct l2d_attack_handle atk = {NULL, NULL};
     double *c[3] = {NULL, NULL, NULL};
@@ -256,9 +265,11 @@ int l2d_cell_run(const struct l2d_cfg *cfg, const struct l2d_registry *reg,
     }
     struct l2d_train_result tr = {0};
     struct l2d_cell_progress pg = progress ? *progress : (struct l2d_cell_progress){0};
+    const double t_train = mono_s();
     rc = l2d_train_rejector(&tc, rej, &sur, &cd->split[L2D_TRAIN].data, c[L2D_TRAIN],
                             &cd->split[L2D_VAL].data, c[L2D_VAL], r->epochs, &tr, progress_cb, &pg,
                             err);
+    r->train_seconds = mono_s() - t_train;
     r->nepochs = (size_t)tc.epochs;
     if (rc) goto out;
     /* the epoch number (1-based, as in the epochs table), not the index */

@@ -25,6 +25,7 @@ struct l2d_cell_result {
     size_t nepochs;
     int best_epoch;  /* the epoch kept, 1-based as epochs[].epoch; -1: none */
     int64_t passes;
+    double train_seconds; /* in l2d_train_rejector; NaN when it did not run */
     struct l2d_metric *metrics;
     char **names;
     size_t nmetrics, capmetrics;

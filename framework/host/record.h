@@ -55,5 +55,10 @@ struct l2d_run_record {
      * for none. claim_owner: the claim (l2d_store_claim) this run releases,
      * in the same transaction; NULL for none. */
     const char *cell_key, *setting_key, *claim_owner;
+    /* Where the run's time went (schema version 4; NaN: unknown): loading the
+     * data set and fitting the agents (0 when this process had them from an
+     * earlier cell), and training the rejector; the rest of `seconds` is
+     * evaluation and bookkeeping. */
+    double agents_seconds, train_seconds;
 };
 #endif

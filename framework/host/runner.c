@@ -347,6 +347,7 @@ static int run_one(struct ctx *c, struct l2d_store *st, int64_t exp_id, const st
     res.best_epoch = -1;
     struct l2d_cell_data *cd = NULL;
     int crc = cache_get(dc, cell, reg, c, &cd, &cerr);
+    const double t_agents = now_unix() - t0;
     if (!crc) {
         struct l2d_cell_progress pg = {on_epoch, c, c->dev->index, on_notice};
         crc = l2d_cell_run(cell->cfg, reg, cd, cell->seed, &pg, &res, &cerr);
@@ -362,7 +363,7 @@ static int run_one(struct ctx *c, struct l2d_store *st, int64_t exp_id, const st
         crc ? 0 : res.nmetrics, res.metrics, crc ? 0 : res.nagent, res.agent,
         nonempty(c->dev->info.name), nonempty(c->dev->cuda_driver),
         nonempty(c->dev->cuda_runtime), nonempty(c->dev->cudnn),
-        cell->key, cell->setting, c->owner};
+        cell->key, cell->setting, c->owner, t_agents, res.train_seconds};
     struct l2d_error werr = {0};
     /* an interrupted cell is not recorded: its claim is dropped and the
      * next run trains it */

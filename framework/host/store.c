@@ -90,6 +90,8 @@ static const char migrate_2_to_3[] =
 static const char migrate_3_to_4[] =
     "ALTER TABLE runs ADD COLUMN cell_key TEXT;\n"
     "ALTER TABLE runs ADD COLUMN setting_key TEXT;\n"
+    "ALTER TABLE runs ADD COLUMN agents_seconds REAL;\n"
+    "ALTER TABLE runs ADD COLUMN train_seconds REAL;\n"
     "CREATE INDEX runs_by_key ON runs (cell_key);\n"
     "CREATE TABLE experiment_runs (\n"
     "    experiment_id INTEGER NOT NULL REFERENCES experiments(id) ON DELETE CASCADE,\n"
@@ -659,8 +661,8 @@ static const char *const run_sql[S_N] = {
               "(?3 IS NOT NULL AND cell_key = ?3 AND " SAME_NAME "))",
     [S_RUN] = "INSERT INTO runs (experiment_id, cell_id, params, method, seed, status, error, device, "
               "started_at, finished_at, seconds, best_epoch, rejector_passes, device_name, cuda_driver, "
-              "cuda_runtime, cudnn, cell_key, setting_key) "
-              "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+              "cuda_runtime, cudnn, cell_key, setting_key, agents_seconds, train_seconds) "
+              "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
     [S_PARAM] = "INSERT INTO run_params (run_id, key, value, value_num) VALUES (?, ?, ?, ?)",
     [S_EPOCH] = "INSERT INTO epochs (run_id, epoch, train_loss, train_risk, val_loss, val_risk, seconds, "
                 "val_adv_risk) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
@@ -704,10 +706,10 @@ static int insert_run(struct l2d_store *st, sqlite3_stmt **s, int64_t eid, const
     if (src == SQLITE_OK) src = step_done(s[S_DEL]);
     if (src != SQLITE_OK) return db_fail(st, src, err, "run %s: removing the failed run", c);
 
-    src = bind_all(s[S_RUN], "itttitttdddiitttttt", eid, c, params, r->method, r->seed, r->status, r->error,
-                   r->device, r->started_at, r->finished_at, r->seconds, (int64_t)r->best_epoch,
+    src = bind_all(s[S_RUN], "itttitttdddiittttttdd", eid, c, params, r->method, r->seed, r->status,
+                   r->error, r->device, r->started_at, r->finished_at, r->seconds, (int64_t)r->best_epoch,
                    r->rejector_passes, r->device_name, r->cuda_driver, r->cuda_runtime, r->cudnn,
-                   r->cell_key, r->setting_key);
+                   r->cell_key, r->setting_key, r->agents_seconds, r->train_seconds);
     /* "unknown" markers go in as NULL */
     if (src == SQLITE_OK && r->best_epoch < 0) src = sqlite3_bind_null(s[S_RUN], 12);
     if (src == SQLITE_OK && r->rejector_passes < 0) src = sqlite3_bind_null(s[S_RUN], 13);
@@ -1108,8 +1110,9 @@ static int copy_children(struct l2d_store *out, sqlite3 *in, const char *table, 
 
 #define RUN_COLS                                                                                              \
     "cell_id, params, method, seed, status, error, device, started_at, finished_at, seconds, best_epoch, " \
-    "rejector_passes, device_name, cuda_driver, cuda_runtime, cudnn, cell_key, setting_key"
-#define RUN_NCOLS 18
+    "rejector_passes, device_name, cuda_driver, cuda_runtime, cudnn, cell_key, setting_key, "    \
+    "agents_seconds, train_seconds"
+#define RUN_NCOLS 20
 
 /* One input, inside OUT's transaction. */
 static int merge_one(struct l2d_store *out, struct l2d_store *in, size_t *copied, size_t *skipped,
