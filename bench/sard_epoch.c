@@ -1,4 +1,4 @@
-/* bench/sard_epoch: CPU time of one SARD epoch (MATH.md section 6) on the
+/* bench/sard_epoch: CPU time of one SARD epoch (docs/math.md §6) on the
  * California Housing shape, through the real training loop and plugins:
  * l2d_train_rejector with the smooth-adv surrogate and the pgd attack,
  * loaded from the plugin registry like `l2d run` does.
@@ -9,7 +9,7 @@
  * eps 0.25, 10 steps of eps/10, no random start, no clamping.
  *
  * Prints key = value lines: the median (and min) seconds per epoch, the
- * rejector passes per epoch with the count MATH.md section 6 predicts for
+ * rejector passes per epoch with the count docs/math.md §6 predicts for
  * this implementation, n (1 + A (T + 1)), and the train loss per epoch.
  * Exit status 1 when the pass count differs from that prediction.
  *

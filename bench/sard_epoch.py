@@ -2,7 +2,7 @@
 """One SARD epoch in PyTorch (float32, CPU or CUDA): the work bench/sard_epoch
 does in l2d, written as a PyTorch user would.
 
-Per mini-batch (MATH.md section 6, plugins/surrogates/smooth_adv.c):
+Per mini-batch (docs/math.md §6, plugins/surrogates/smooth_adv.c):
   s0 = r(x)                                      clean scores (kept in the graph)
   clean = sum_j tau_j * -log_softmax(s0 / rho)_j tau_j = sum_{i != j} c_i (nu = 1)
   for each agent j:

@@ -4,7 +4,7 @@
 # baseline's untargeted rmse 0.28 and 0.30 give 0.29 ± 0.02/sqrt(2) =
 # 0.0141; the agents' own rmse is the same for every method of a seed, so
 # it counts once per seed (n = 2, not 5 runs): m1 1.20 and 1.26 give 1.23 ±
-# 0.0424. The paper's numbers are those of PROTOCOLS.md, at their precision.
+# 0.0424. The paper's numbers are those of docs/protocols.md, at their precision.
 . "$top_srcdir/t/lib.sh"
 mk_tmp
 db=$T_TMP/r.db

@@ -163,7 +163,7 @@ kill -TERM "$pid" 2>/dev/null
 wait "$pid"
 is "$?" "143" "a second SIGTERM kills l2d (status 128 + 15)"
 
-# the model's query cost: beta_0 = 0 (MATH.md section 2), so a non-zero
+# the model's query cost: beta_0 = 0 (docs/math.md §2), so a non-zero
 # value was silently ignored; 0 is fine
 refused "model query_cost" 2 "^l2d run: --set agent.model.query_cost: the model \\(the first agent\\) is never charged a query cost" \
     "$L2D" run "$cfg" --dry-run --set agent.model.query_cost=5

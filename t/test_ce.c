@@ -1,7 +1,7 @@
 /* The ce surrogate (plugins/surrogates/ce.c, linked in): closed forms at
  * nu = 0, 0.5, 1, 2 on a hand-computed example, gradient against central
  * differences, infimum against a brute-force search over the simplex (this
- * checks the nu > 2 erratum of MATH.md §3), and overflow handling. */
+ * checks the nu > 2 erratum of docs/math.md §3.1), and overflow handling. */
 #include <math.h>
 #include <stdint.h>
 #include <stdlib.h>

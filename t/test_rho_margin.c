@@ -1,6 +1,6 @@
 /* The rho-margin surrogate plugin: hand-computed losses and subgradients in
  * every regime of Psi_rho, finite differences away from the kinks, the
- * direction fixed by the erratum (MATH.md section 4), the kink convention,
+ * direction fixed by the erratum (docs/math.md §4), the kink convention,
  * and errors. */
 #include "config.h"
 

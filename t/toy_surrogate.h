@@ -1,6 +1,6 @@
 /* A small surrogate for the training/metrics tests, independent of the ce
  * plugin: Phi_def^1(r, c) = sum_j tau_j * (-log softmax(r)_j), tau_j =
- * sum_{i != j} c_i (MATH.md section 3, nu = 1). Gradient:
+ * sum_{i != j} c_i (docs/math.md §3, nu = 1). Gradient:
  * d/dr_k = ||tau||_1 s_k - tau_k; infimum ||tau||_1 H(tau / ||tau||_1). */
 #ifndef L2D_T_TOY_SURROGATE_H
 #define L2D_T_TOY_SURROGATE_H

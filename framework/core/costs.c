@@ -1,4 +1,4 @@
-/* Deferral costs, MATH.md §2 (MT Def. 4.1 and Lemma 4.2-4.3). */
+/* Deferral costs, docs/math.md §2 (MT Def. 4.1 and Lemma 4.2-4.3). */
 #include "config.h"
 
 #include <math.h>

@@ -1,4 +1,4 @@
-/* Deferral costs (MATH.md §2): per-sample, per-agent costs
+/* Deferral costs (docs/math.md §2): per-sample, per-agent costs
  *   c_j = lambda_cla 1[yhat_j != y] + lambda_reg l_reg(that_j, t) + beta_j
  * (or an agent's direct cost + beta_j), the aggregated costs tau of the
  * surrogate, and the oracle rejector argmin_j c_j. */

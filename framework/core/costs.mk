@@ -1,4 +1,4 @@
-# framework/core/costs.mk: deferral costs (MATH.md §2) and the surrogate
+# framework/core/costs.mk: deferral costs (docs/math.md §2) and the surrogate
 # gradient checker behind `l2d plugin-check` (both part of libl2d)
 framework_libl2d_la_SOURCES += framework/core/costs.c
 noinst_HEADERS += framework/core/costs.h

@@ -55,7 +55,7 @@ struct l2d_eval_in {
     const float *const *that;
 };
 
-/* argmax / argmin with ties to the lowest index (MATH.md section 1-2). */
+/* argmax / argmin with ties to the lowest index (docs/math.md §1-2). */
 static inline size_t l2d_first_argmax(const double *v, size_t n)
 {
     size_t b = 0;

@@ -1,4 +1,4 @@
-/* Attack objectives on a rejector: MATH.md section 5 with the comp-sum
+/* Attack objectives on a rejector: docs/math.md §5 with the comp-sum
  * family of section 3. See objectives.h. */
 #include "config.h"
 

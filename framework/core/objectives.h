@@ -1,4 +1,4 @@
-/* Attack objectives on a rejector (MATH.md section 5), packaged as the
+/* Attack objectives on a rejector (docs/math.md §5), packaged as the
  * struct l2d_objective an attack plugin works on. Agents are never
  * attacked: the per-agent costs are those of the clean x, fixed for the
  * whole attack.

@@ -1,4 +1,4 @@
-// The attack objectives of MATH.md section 5 on the GPU, one thread per
+// The attack objectives of docs/math.md §5 on the GPU, one thread per
 // row, in double as their twin l2d_rej_objective_score (framework/core/
 // objectives.c), whose steps this follows one for one: softmax by
 // log-sum-exp, tau_j summed explicitly, the zero-weight rule of the

@@ -1,5 +1,5 @@
 /* Attack objectives on a rejector held on a GPU: the device twin of
- * framework/core/objectives.h (MATH.md section 5), as the struct
+ * framework/core/objectives.h (docs/math.md §5), as the struct
  * l2d_objective (device = N) an attack's perturb_device works on, and one
  * attack on a batch with the host path for attacks without device ops. */
 #ifndef L2D_CUDA_OBJECTIVES_CUDA_H

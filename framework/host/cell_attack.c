@@ -1,4 +1,4 @@
-/* Evaluation under attack (MATH.md section 5): perturb the evaluation
+/* Evaluation under attack (docs/math.md §5): perturb the evaluation
  * split's inputs against the trained rejector, allocate with r(x'), and
  * score the system with the agents' answers and costs on the clean x:
  * agents are never attacked. */

@@ -270,7 +270,7 @@ static void cell_note(const struct l2d_plan *plan, size_t method, const size_t *
                  (int)(sizeof err->msg - used - 2), note);
 }
 
-/* The model's query cost (beta_0 = 0, MATH.md section 2) would be ignored, silently. */
+/* The model's query cost (beta_0 = 0, docs/math.md §2) would be ignored, silently. */
 static int check_model_cost(const struct l2d_cfg *c, struct l2d_error *err)
 {
     size_t nagents = l2d_cfg_nagents(c);

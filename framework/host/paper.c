@@ -1,4 +1,4 @@
-/* The papers' numbers, copied from /work/shared/spec/PROTOCOLS.md. */
+/* The papers' numbers, as quoted in docs/protocols.md. */
 #include "config.h"
 
 #include "host/paper.h"

@@ -1,4 +1,4 @@
-/* The papers' published numbers (PROTOCOLS.md) that `l2d report --paper`
+/* The papers' published numbers (docs/protocols.md) that `l2d report --paper`
  * prints beside ours, and how our methods map to the papers' rows. */
 #ifndef L2D_HOST_PAPER_H
 #define L2D_HOST_PAPER_H

@@ -1,4 +1,4 @@
-/* category-expert: the simulated expert of ADV Table 1 (PROTOCOLS.md).
+/* category-expert: the simulated expert of ADV Table 1 (docs/protocols.md §5).
  *
  * It is assigned a set of classes. On a row whose true class is assigned it
  * answers the true class with probability p, otherwise a class drawn

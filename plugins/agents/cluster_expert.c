@@ -1,4 +1,4 @@
-/* cluster-expert: the simulated experts of MT Table 1 (PROTOCOLS.md).
+/* cluster-expert: the simulated experts of MT Table 1 (docs/protocols.md §1).
  *
  * fit() clusters the training features with Lloyd's k-means (k-means++
  * seeding, `restarts` runs, lowest inertia kept), Z = z or, with z = 0,

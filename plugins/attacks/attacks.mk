@@ -1,7 +1,7 @@
 # plugins/attacks/attacks.mk: attack plugins, the attack objectives on the
 # rejector (in libl2d) and the rho-margin surrogate; included by Makefile.am
 
-# attack objectives (MATH.md section 5), part of libl2d
+# attack objectives (docs/math.md §5), part of libl2d
 framework_libl2d_la_SOURCES += framework/core/objectives.c
 noinst_HEADERS += framework/core/objectives.h
 

@@ -1,4 +1,4 @@
-/* The comp-sum cross-entropy family Phi_def^nu (MT eq. 1, MATH.md §3):
+/* The comp-sum cross-entropy family Phi_def^nu (MT eq. 1, docs/math.md §3):
  *
  *   Phi_def^nu(r, z) = sum_j tau_j Phi_01^nu(r, j),   tau_j = sum_{i != j} c_i
  *   Phi_01^nu(r, j)  = (s_j^(nu-1) - 1) / (1 - nu),  Phi_01^1 = -log s_j
@@ -123,7 +123,7 @@ static int ce_loss(void *state, const double *scores, const double *costs, size_
 }
 
 /* Infimum over scores of sum_j tau_j Phi_01^nu(r, j) (MT Thm 4.6 with the
- * erratum of MATH.md §3), for one row of tau >= 0 with T = ||tau||_1 > 0.
+ * erratum of docs/math.md §3.1), for one row of tau >= 0 with T = ||tau||_1 > 0.
  *
  * For 0 <= nu < 2 the minimiser is s_k ∝ tau_k^p, p = 1/(2-nu), and
  *   inf = ((sum tau^p)^(1/p) - T) / (1 - nu).

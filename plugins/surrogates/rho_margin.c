@@ -1,5 +1,5 @@
 /* rho-margin: the rho-margin deferral surrogate (ADV Def. 3.2 and 5.4, with
- * the erratum of MATH.md section 4):
+ * the erratum of docs/math.md §4):
  *
  *   Phi_def(r, c)        = sum_j tau_j Phi_01^{rho,u}(r, j),  tau_j = sum_{i != j} c_i
  *   Phi_01^{rho,u}(r, j) = Psi^u( sum_{j' != j} Psi_rho(r_j - r_j') )

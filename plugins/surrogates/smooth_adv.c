@@ -1,5 +1,5 @@
 /* smooth-adv: the SARD surrogate (ADV Lemma 5.6, 5.7, Prop. 5.12, App. C;
- * MATH.md section 6):
+ * docs/math.md §6):
  *
  *   Phi_def^{smth,u}(r, z) = sum_j tau_j [ Phi_01^u(r(x)/rho, j)
  *                                          + adv_weight sup_{x'_j in B} ||Dbar(x'_j, j) - Dbar(x, j)||_2 ]

@@ -1,4 +1,4 @@
-/* The comp-sum cross-entropy family of MATH.md section 3, one row at a time,
+/* The comp-sum cross-entropy family of docs/math.md §3, one row at a time,
  * header-only so that a plugin's host op and its CUDA kernel share one
  * formula (compiled as C, or under nvcc as __host__ __device__):
  *
@@ -44,7 +44,7 @@ L2D_HD double l2d_compsum_phi(double ls, double nu)
 /* One row: r[A] scores, c[A] costs (finite, >= 0), the family's nu.
  *   target < 0:  value = sum_j tau_j Phi_01^nu(r, j)       (Phi_def^nu)
  *   target = jt: value = w Phi_01^nu(r, jt), w = tau_jt, or 1 where
- *                tau_jt == 0 (MATH.md section 5's targeted attack)
+ *                tau_jt == 0 (docs/math.md §5's targeted attack)
  * and, when dr != NULL, dr[A] = d value / d r. Returns an enum
  * l2d_compsum_status; on failure *value and dr are not meaningful.
  * The caller checks 0 <= target < A. */
