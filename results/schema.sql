@@ -1,4 +1,4 @@
--- l2d results database, schema version 3.
+-- l2d results database, schema version 4.
 --
 -- This file is the single source of the schema: the library embeds it (the
 -- build turns it into framework/host/schema_sql.h) and runs it, in one
