@@ -166,7 +166,8 @@ CREATE TABLE epochs (
 
 -- System metrics of the kept rejector: split ('train', 'val', 'test'), attack
 -- ('clean', 'untargeted', 'targeted:J'), name ('risk', 'accuracy', 'rmse',
--- 'smooth_l1', 'mae', 'alloc_J', 'oracle_*', 'surrogate', 'surrogate_gap').
+-- 'smooth_l1', 'mae', 'alloc_J', 'defer_rate', 'risk_noquery', 'oracle_*',
+-- 'surrogate', 'surrogate_gap'; docs/metrics.md).
 CREATE TABLE metrics (
     run_id INTEGER NOT NULL REFERENCES runs(id) ON DELETE CASCADE,
     split  TEXT NOT NULL,

@@ -4,7 +4,7 @@
 # any work.
 . "$top_srcdir/t/lib.sh"
 mk_tmp
-plan 22
+plan 23
 Q=$top_srcdir/experiments/quickstart.ini
 small="--set experiment.seeds=0 --unset sweep.cost.beta_scale --set sweep.train.nu=0.5,2 --set train.epochs=3"
 
@@ -69,8 +69,12 @@ if [ -n "${SQLITE3:-}" ]; then
     is "$n" 0 "eps 0: every attacked metric equals the clean one"
     n=$("$SQLITE3" "$T_TMP/ev0.db" "select count(distinct attack) from metrics where split = 'test'")
     is "$n" 5 "clean, untargeted and 3 targeted labels on the test split"
+    n=$("$SQLITE3" "$T_TMP/ev0.db" "select count(distinct attack || ':' || name) from metrics
+        where split = 'test' and name in ('defer_rate', 'risk_noquery')")
+    is "$n" 10 "defer_rate and risk_noquery under every attack label"
 else
     echo "ok $((T_N += 1)) # SKIP no sqlite3"; echo "ok $((T_N += 1)) # SKIP no sqlite3"
+    echo "ok $((T_N += 1)) # SKIP no sqlite3"
 fi
 
 # 6. bad attack settings: refused before work, naming the key; no database

@@ -38,10 +38,10 @@ is "$(sql "$db" "SELECT (SELECT count(*) FROM metrics m JOIN runs r ON r.id = m.
 n_metrics=$(sql "$db" "SELECT count(*) FROM metrics WHERE run_id = 1")
 is "$(sql "$db" "SELECT count(*) FROM runs r WHERE status = 'done'
                   AND (SELECT count(*) FROM metrics WHERE run_id = r.id) = $n_metrics
-                  AND (SELECT count(*) FROM agent_metrics WHERE run_id = r.id) = 15
+                  AND (SELECT count(*) FROM agent_metrics WHERE run_id = r.id) = 18
                   AND (SELECT count(*) FROM epochs WHERE run_id = r.id) = 3
                   AND best_epoch BETWEEN 1 AND 3 AND rejector_passes = 3 * 210")" "2" \
-    "the done runs are complete: metrics, 15 agent metrics, 3 epochs"
+    "the done runs are complete: metrics, 18 agent metrics (3 agents x 6), 3 epochs"
 ok "$([ "$n_metrics" -ge 30 ]; echo $?)" "done runs have their metrics ($n_metrics)"
 is "$(sql "$db" "SELECT count(*) FROM v_summary WHERE params = 'train.lr=1000'")" "0" \
     "summaries leave the failed run out"

@@ -36,7 +36,7 @@ if have_sql; then
     is "$(sql "$db" "SELECT count(*) FROM runs r WHERE status = 'done'
                       AND (SELECT count(*) FROM epochs WHERE run_id = r.id) = 40
                       AND (SELECT count(*) FROM metrics WHERE run_id = r.id) = $n_metrics
-                      AND (SELECT count(*) FROM agent_metrics WHERE run_id = r.id) = 15")" "$ndone" \
+                      AND (SELECT count(*) FROM agent_metrics WHERE run_id = r.id) = 18")" "$ndone" \
         "each finished run is complete: 40 epochs, metrics ($n_metrics), agent metrics"
     is "$(sql "$db" "SELECT count(*) FROM runs WHERE status = 'failed' AND error NOT LIKE '%interrupted%'")|$(sql "$db" "SELECT count(*) <= 1 FROM runs WHERE status = 'failed'")" \
         "0|1" "the interrupted run is absent or recorded failed with 'interrupted'"

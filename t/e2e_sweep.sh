@@ -5,7 +5,7 @@
 . "$top_srcdir/t/lib.sh"
 . "$top_srcdir/t/e2e_lib.sh"
 mk_tmp
-plan 31
+plan 35
 cfg=$E2E/sweep.ini
 db=$T_TMP/a.db
 
@@ -98,9 +98,9 @@ is "$(sql "$db" "SELECT count(*) FROM runs r WHERE (SELECT count(*) FROM metrics
 is "$(sql "$db" "SELECT agent_index || ':' || agent_name || ':' || group_concat(name) FROM
                   (SELECT DISTINCT agent_index, agent_name, name FROM agent_metrics WHERE split = 'test' ORDER BY 1, 3)
                   GROUP BY agent_index ORDER BY agent_index" | tr '\n' ' ')" \
-    "0:model:accuracy,mae,risk,rmse,smooth_l1 1:expert1:accuracy,mae,risk,rmse,smooth_l1 2:expert2:accuracy,mae,risk,rmse,smooth_l1 " \
+    "0:model:accuracy,mae,risk,risk_noquery,rmse,smooth_l1 1:expert1:accuracy,mae,risk,risk_noquery,rmse,smooth_l1 2:expert2:accuracy,mae,risk,risk_noquery,rmse,smooth_l1 " \
     "agent_metrics: every agent, in config order, with its metrics"
-is "$(sql "$db" "SELECT count(*), count(DISTINCT run_id) FROM agent_metrics")" "120|8" "15 agent metrics per run"
+is "$(sql "$db" "SELECT count(*), count(DISTINCT run_id) FROM agent_metrics")" "144|8" "18 agent metrics per run"
 # beta_scale multiplies every query_cost: an agent's risk at beta 2 is its
 # risk at beta 0 plus 2 x query_cost (0, 0.1, 0.2), all else equal
 is "$(sql "$db" "SELECT group_concat(d) FROM (SELECT DISTINCT a0.agent_index,
@@ -115,14 +115,45 @@ is "$(sql "$db" "SELECT group_concat(d) FROM (SELECT DISTINCT a0.agent_index,
 is "$(sql "$db" "SELECT count(*) FROM agent_metrics a JOIN runs r ON r.id = a.run_id
                   JOIN runs r1 ON r1.seed = r.seed AND substr(r1.params, 1, 17) = substr(r.params, 1, 17)
                   JOIN agent_metrics b ON b.run_id = r1.id AND b.agent_index = a.agent_index AND b.name = a.name
-                  WHERE a.value = b.value")" "240" \
+                  WHERE a.value = b.value")" "288" \
     "agents' metrics do not depend on nu: identical for both nu of a (beta, seed)"
+# the risk without query costs: at beta_scale 0 it is the risk; at 2 the
+# risk less 2 x query_cost (0, 0.1, 0.2) of the agents chosen, for the
+# rejector and the oracle on every split measured, and for each agent alone
+is "$(sql "$db" "SELECT count(*), sum(q.value = r.value) FROM metrics q
+                  JOIN metrics r ON r.run_id = q.run_id AND r.split = q.split AND r.attack = q.attack
+                   AND r.name = replace(q.name, 'risk_noquery', 'risk')
+                  JOIN runs u ON u.id = q.run_id
+                  WHERE q.name LIKE '%risk_noquery' AND u.params LIKE 'cost.beta_scale=0;%'")" "16|16" \
+    "beta_scale 0: risk_noquery = risk (rejector and oracle, val and test)"
+is "$(sql "$db" "SELECT count(*), sum(abs(r.value - q.value - 2 * (0.1 * a1.value + 0.2 * a2.value)) < 1e-12)
+                  FROM metrics q JOIN runs u ON u.id = q.run_id
+                  JOIN metrics r ON r.run_id = q.run_id AND r.split = q.split AND r.attack = q.attack
+                   AND r.name = replace(q.name, 'risk_noquery', 'risk')
+                  JOIN metrics a1 ON a1.run_id = q.run_id AND a1.split = q.split AND a1.attack = q.attack
+                   AND a1.name = replace(q.name, 'risk_noquery', 'alloc_1')
+                  JOIN metrics a2 ON a2.run_id = q.run_id AND a2.split = q.split AND a2.attack = q.attack
+                   AND a2.name = replace(q.name, 'risk_noquery', 'alloc_2')
+                  WHERE q.name LIKE '%risk_noquery' AND u.params LIKE 'cost.beta_scale=2;%'
+                   AND r.value > q.value")" "16|16" \
+    "beta_scale 2: risk - risk_noquery = 2 (0.1 alloc_1 + 0.2 alloc_2), and > 0"
+is "$(sql "$db" "SELECT group_concat(d) FROM (SELECT DISTINCT a.agent_index, printf('%.12f', a.value - q.value) AS d
+                  FROM agent_metrics a JOIN agent_metrics q ON q.run_id = a.run_id
+                   AND q.agent_index = a.agent_index AND q.name = 'risk_noquery'
+                  JOIN runs u ON u.id = a.run_id
+                  WHERE a.name = 'risk' AND u.params LIKE 'cost.beta_scale=2;%' ORDER BY 1)")" \
+    "0.000000000000,0.200000000000,0.400000000000" "agent alone at beta_scale 2: risk - risk_noquery = 2 x query_cost"
+is "$(sql "$db" "SELECT count(*), sum(abs(d.value - (1 - a.value)) < 1e-12), sum(d.value > 0)
+                  FROM metrics d JOIN metrics a ON a.run_id = d.run_id AND a.split = d.split
+                   AND a.attack = d.attack AND a.name = replace(d.name, 'defer_rate', 'alloc_0')
+                  WHERE d.name LIKE '%defer_rate'")" "32|32|32" \
+    "defer_rate = 1 - alloc_0 (> 0: experts are used) for the rejector and oracle, val and test, every run"
 # summaries over seeds
 n_per_run=$(sql "$db" "SELECT count(*) FROM metrics WHERE run_id = 1")
 is "$(sql "$db" "SELECT count(*), min(n), max(n), count(var) FROM v_summary")" \
     "$((4 * n_per_run))|2|2|$((4 * n_per_run))" "v_summary: one row per setting and metric, n = 2 seeds"
-is "$(sql "$db" "SELECT count(*), min(n), max(n) FROM v_agent_summary")" "60|2|2" \
-    "v_agent_summary: 4 settings x 3 agents x 5 metrics, n = 2"
+is "$(sql "$db" "SELECT count(*), min(n), max(n) FROM v_agent_summary")" "72|2|2" \
+    "v_agent_summary: 4 settings x 3 agents x 6 metrics, n = 2"
 
 # repeatability: the same config into a second database
 "$L2D" run -q "$cfg" --db "$T_TMP/b.db"

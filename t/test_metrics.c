@@ -25,22 +25,24 @@ static const float TH1[8] = {0, 0, 1, 1.5f, 4, 0, 1, 2};
 static const float TH2[8] = {2, 0, 1, 0.5f, 2, 0.5f, 0, 2};
 /* oracle: row 0 ties 0/2 -> 0; row 1 ties 1/2 -> 1; row 2 -> 0; row 3 -> 2 */
 static const double C[12] = {0.2, 0.5, 0.2, 1.0, 0.0, 0.0, 0.0, 0.3, 1.0, 0.7, 0.7, 0.1};
+/* C with query costs beta = (0, 0, 0.1) left out, where a cost had them */
+static const double C0[12] = {0.2, 0.5, 0.1, 1.0, 0.0, 0.0, 0.0, 0.3, 0.9, 0.7, 0.7, 0.0};
 
 int main(void)
 {
-    tap_plan(49);
+    tap_plan(61);
     struct l2d_error err = {0, ""};
     struct l2d_data d = {4, 1, X, Y, T, 2};
     const int32_t *yh[3] = {YH0, YH1, YH2};
     const float *th[3] = {TH0, TH1, TH2};
-    struct l2d_eval_in in = {&d, C, 3, yh, th};
+    struct l2d_eval_in in = {&d, C, 3, yh, th, NULL};
 
     /* allocation [2, 1, 1, 0]: costs .2, 0, .3, .7; classes right, right,
      * right, wrong (yhat_0 = 0 vs 1); errors d = (2,0), (0,.5), (2,0), (0,0) */
     struct l2d_metric_list l = {0, 0, NULL};
     size_t alloc[4] = {2, 1, 1, 0};
     int rc = l2d_eval_alloc(&in, alloc, "", &l, &err);
-    tap_ok(rc == 0 && l.n == 8, "eval_alloc: 8 metrics (rc %d, %zu, %s)", rc, l.n, err.msg);
+    tap_ok(rc == 0 && l.n == 9, "eval_alloc: 9 metrics (rc %d, %zu, %s)", rc, l.n, err.msg);
     tap_close(get(&l, "risk"), 1.2 / 4, 1e-15, 0, "risk");
     tap_close(get(&l, "accuracy"), 0.75, 0, 0, "accuracy");
     /* ||d||^2 / 2 = 2, .125, 2, 0 -> mean 4.125 / 4 */
@@ -52,6 +54,9 @@ int main(void)
     tap_close(get(&l, "alloc_0"), 0.25, 0, 0, "alloc_0");
     tap_close(get(&l, "alloc_1"), 0.5, 0, 0, "alloc_1");
     tap_close(get(&l, "alloc_2"), 0.25, 0, 0, "alloc_2");
+    /* 3 of 4 rows go to an expert */
+    tap_close(get(&l, "defer_rate"), 0.75, 0, 0, "defer_rate");
+    tap_ok(!l2d_metric_list_find(&l, "risk_noquery"), "no risk_noquery without c0");
     tap_ok(strcmp(l.items[0].name, "risk") == 0, "risk comes first");
 
     /* oracle [0, 1, 0, 2] (ties to the lowest index) */
@@ -60,7 +65,7 @@ int main(void)
     tap_ok(oa[0] == 0 && oa[1] == 1 && oa[2] == 0 && oa[3] == 2, "oracle allocation with ties: %zu %zu %zu %zu",
            oa[0], oa[1], oa[2], oa[3]);
     rc = l2d_eval_oracle(&in, &l, &err);
-    tap_ok(rc == 0 && l.n == 16, "eval_oracle appends 8 metrics");
+    tap_ok(rc == 0 && l.n == 18, "eval_oracle appends 9 metrics");
     tap_close(get(&l, "oracle_risk"), 0.3 / 4, 1e-15, 0, "oracle_risk");
     tap_close(get(&l, "oracle_accuracy"), 1.0, 0, 0, "oracle_accuracy");
     /* d = (.5,0), (0,.5), 0, 0 */
@@ -70,6 +75,7 @@ int main(void)
     tap_close(get(&l, "oracle_alloc_0"), 0.5, 0, 0, "oracle_alloc_0");
     tap_close(get(&l, "oracle_alloc_1"), 0.25, 0, 0, "oracle_alloc_1");
     tap_close(get(&l, "oracle_alloc_2"), 0.25, 0, 0, "oracle_alloc_2");
+    tap_close(get(&l, "oracle_defer_rate"), 0.5, 0, 0, "oracle_defer_rate");
     tap_close(get(&l, "risk"), 0.3, 1e-15, 0, "earlier entries kept");
     l2d_metric_list_free(&l);
 
@@ -96,17 +102,42 @@ int main(void)
     /* an agent without targets (cost-only) drops the regression metrics;
      * a split without classes drops accuracy */
     const float *th_missing[3] = {TH0, NULL, TH2};
-    struct l2d_eval_in in2 = {&d, C, 3, yh, th_missing};
+    struct l2d_eval_in in2 = {&d, C, 3, yh, th_missing, NULL};
     rc = l2d_eval_alloc(&in2, alloc, "", &l, &err);
-    tap_ok(rc == 0 && l.n == 5 && !l2d_metric_list_find(&l, "rmse") &&
+    tap_ok(rc == 0 && l.n == 6 && !l2d_metric_list_find(&l, "rmse") &&
                l2d_metric_list_find(&l, "accuracy"),
            "agent without targets: risk, accuracy, allocations only");
     l2d_metric_list_free(&l);
     struct l2d_data d_noy = {4, 1, X, NULL, T, 2};
-    struct l2d_eval_in in3 = {&d_noy, C, 3, yh, th};
+    struct l2d_eval_in in3 = {&d_noy, C, 3, yh, th, NULL};
     rc = l2d_eval_alloc(&in3, alloc, "", &l, &err);
-    tap_ok(rc == 0 && l.n == 7 && !l2d_metric_list_find(&l, "accuracy"),
+    tap_ok(rc == 0 && l.n == 8 && !l2d_metric_list_find(&l, "accuracy"),
            "split without classes: no accuracy");
+    l2d_metric_list_free(&l);
+
+    /* the beta-free costs C0: risk_noquery beside risk, for the allocation
+     * [2, 1, 1, 0] (C0 .1 0 .3 .7), the oracle [0, 1, 0, 2] (.2 0 0 0) and
+     * agent 2 alone (.1 0 .9 0); risk and the rest as without C0 */
+    struct l2d_eval_in in4 = {&d, C, 3, yh, th, C0};
+    rc = l2d_eval_alloc(&in4, alloc, "", &l, &err);
+    tap_ok(rc == 0 && l.n == 10 && !strcmp(l.items[9].name, "risk_noquery"),
+           "with c0: 10 metrics, risk_noquery last (%zu)", l.n);
+    tap_close(get(&l, "risk_noquery"), 1.1 / 4, 1e-15, 0, "risk_noquery");
+    tap_close(get(&l, "risk"), 1.2 / 4, 1e-15, 0, "risk unchanged by c0");
+    tap_close(get(&l, "defer_rate"), 0.75, 0, 0, "defer_rate unchanged by c0");
+    rc = l2d_eval_oracle(&in4, &l, &err);
+    tap_close(get(&l, "oracle_risk_noquery"), 0.2 / 4, 1e-15, 0, "oracle_risk_noquery");
+    tap_close(get(&l, "oracle_risk"), 0.3 / 4, 1e-15, 0, "oracle_risk unchanged by c0");
+    l2d_metric_list_free(&l);
+    rc = l2d_eval_agent(&in4, 2, "", &l, &err);
+    tap_ok(rc == 0 && l.n == 6 && !l2d_metric_list_find(&l, "defer_rate"),
+           "agent alone with c0: 6 metrics, no defer_rate (%zu)", l.n);
+    tap_close(get(&l, "risk_noquery"), 1.0 / 4, 1e-15, 0, "agent 2 risk_noquery");
+    l2d_metric_list_free(&l);
+    /* every row to the model: nothing deferred */
+    size_t to_model[4] = {0, 0, 0, 0};
+    rc = l2d_eval_alloc(&in, to_model, "", &l, &err);
+    tap_close(get(&l, "defer_rate"), 0.0, 0, 0, "defer_rate 0 when the model answers all");
     l2d_metric_list_free(&l);
 
     /* bad inputs */

@@ -324,7 +324,7 @@ int main(void)
     /* the system metrics agree with loss_risk */
     size_t *al = malloc(te.n * sizeof *al);
     struct l2d_metric_list ml = {0, 0, NULL};
-    struct l2d_eval_in ein = {&te.d, te.c, A, NULL, NULL};
+    struct l2d_eval_in ein = {&te.d, te.c, A, NULL, NULL, NULL};
     rc = l2d_rejector_alloc(m, &te.d, A, al, NULL, &err);
     if (!rc) rc = l2d_eval_alloc(&ein, al, "", &ml, &err);
     tap_ok(rc == 0 && l2d_metric_list_find(&ml, "risk")->value == risk,

@@ -90,7 +90,7 @@ static int eval_core(const struct l2d_eval_in *in, const size_t *alloc, size_t f
     int cls = has_classes(in), reg = has_targets(in);
     size_t *count = calloc(A, sizeof *count);
     if (!count) return l2d_seterr(err, L2D_ENOMEM, "evaluation: out of memory");
-    double risk = 0, correct = 0, sq = 0, sl1 = 0, mae = 0;
+    double risk = 0, risk0 = 0, correct = 0, sq = 0, sl1 = 0, mae = 0;
     for (size_t i = 0; i < n; i++) {
         size_t j = alloc ? alloc[i] : fixed;
         if (j >= A) {
@@ -100,6 +100,7 @@ static int eval_core(const struct l2d_eval_in *in, const size_t *alloc, size_t f
         }
         count[j]++;
         risk += in->c[i * A + j];
+        if (in->c0) risk0 += in->c0[i * A + j];
         if (cls) correct += in->yhat[j][i] == d->y[i];
         if (reg) {
             double s2 = 0, s1 = 0, ab = 0;
@@ -124,6 +125,8 @@ static int eval_core(const struct l2d_eval_in *in, const size_t *alloc, size_t f
         snprintf(name, sizeof name, "alloc_%zu", j);
         rc = l2d_metric_list_add(out, prefix, name, (double)count[j] / n, err);
     }
+    if (alloc && !rc) rc = l2d_metric_list_add(out, prefix, "defer_rate", (double)(n - count[0]) / n, err);
+    if (in->c0 && !rc) rc = l2d_metric_list_add(out, prefix, "risk_noquery", risk0 / n, err);
     free(count);
     return rc;
 }

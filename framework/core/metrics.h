@@ -10,6 +10,10 @@
  *              (summed over the T outputs, as the smooth_l1 cost)
  *   mae        mean_i ( sum_k |d_ik| / T )   (per-sample mean over outputs)
  *   alloc_j    fraction of samples allocated to agent j
+ *   defer_rate fraction of samples not allocated to agent 0 (the model):
+ *              1 - alloc_0, counted directly (allocations only)
+ *   risk_noquery  mean_i c0[i][j(i)], c0 the costs without the query costs
+ *              beta_j (only when the input carries c0)
  * accuracy is emitted only when the split has classes and every agent gives
  * a class; rmse/smooth_l1/mae only when the split has targets and every
  * agent gives one (a cost-only agent has neither). */
@@ -53,6 +57,9 @@ struct l2d_eval_in {
     size_t A;
     const int32_t *const *yhat;
     const float *const *that;
+    /* [n][A] the same costs with every query cost beta_j left out (NULL:
+     * not known, no risk_noquery); equal to c where no agent has one */
+    const double *c0;
 };
 
 /* argmax / argmin with ties to the lowest index (docs/math.md §1-2). */
@@ -71,8 +78,8 @@ static inline size_t l2d_first_argmin(const double *v, size_t n)
     return b;
 }
 
-/* System metrics (risk, accuracy, rmse, smooth_l1, mae, alloc_0..alloc_{A-1})
- * of allocation alloc[n] (each < A), names prefixed with `prefix` (may be
+/* System metrics (risk, accuracy, rmse, smooth_l1, mae, alloc_0..alloc_{A-1},
+ * defer_rate, then risk_noquery when in->c0 is set) of allocation alloc[n] (each < A), names prefixed with `prefix` (may be
  * NULL or ""). */
 int l2d_eval_alloc(const struct l2d_eval_in *in, const size_t *alloc, const char *prefix,
                    struct l2d_metric_list *out, struct l2d_error *err);
@@ -85,7 +92,7 @@ int l2d_eval_oracle(const struct l2d_eval_in *in, struct l2d_metric_list *out,
                     struct l2d_error *err);
 
 /* Agent j alone: risk (mean c_j), accuracy, rmse, smooth_l1, mae (as
- * available), names prefixed with `prefix`. */
+ * available), risk_noquery (mean c0_j, when in->c0 is set), names prefixed with `prefix`. */
 int l2d_eval_agent(const struct l2d_eval_in *in, size_t j, const char *prefix,
                    struct l2d_metric_list *out, struct l2d_error *err);
 

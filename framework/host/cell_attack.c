@@ -147,7 +147,7 @@ static int perturb_split(const struct l2d_attack_handle *atk, struct l2d_model *
 
 int l2d_eval_under_attacks(const struct l2d_cfg *cfg, const struct l2d_registry *reg,
                            const struct l2d_cell_data *cd, int split, const double *c,
-                           struct l2d_model *rej, double nu, uint64_t seed,
+                           const double *c0, struct l2d_model *rej, double nu, uint64_t seed,
                            struct l2d_cell_result *r, struct l2d_error *err)
 {
     struct attack_job jobs[L2D_MAX_AGENTS + 1];
@@ -171,7 +171,7 @@ int l2d_eval_under_attacks(const struct l2d_cfg *cfg, const struct l2d_registry 
                            cd->info.hi, l2d_seed_mix(seed, jobs[j].label), x_adv, err);
         struct l2d_data adv = b->data;
         adv.x = x_adv;
-        struct l2d_eval_in in = {&adv, c, A, yhat, that};
+        struct l2d_eval_in in = {&adv, c, A, yhat, that, c0};
         struct l2d_metric_list l = {0};
         if (!rc) rc = l2d_rejector_alloc(rej, &adv, A, alloc, NULL, err);
         if (!rc) rc = l2d_eval_alloc(&in, alloc, "", &l, err);

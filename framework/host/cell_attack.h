@@ -26,9 +26,9 @@ void l2d_attack_close(struct l2d_attack_handle *h);
 /* For each of untargeted / targeted:AGENT in [eval] attacks: attack the
  * split's inputs (the [attack] plugin, objective with parameter nu), and
  * add the system metrics, with clean costs and answers, to r under the
- * attack's label. */
+ * attack's label. c0: the same costs without query costs (risk_noquery). */
 int l2d_eval_under_attacks(const struct l2d_cfg *cfg, const struct l2d_registry *reg,
                            const struct l2d_cell_data *cd, int split, const double *c,
-                           struct l2d_model *rej, double nu, uint64_t seed,
+                           const double *c0, struct l2d_model *rej, double nu, uint64_t seed,
                            struct l2d_cell_result *r, struct l2d_error *err);
 #endif

@@ -48,6 +48,15 @@ static int split_costs(const struct l2d_cell_data *cd, const struct l2d_cost_cfg
     return 0;
 }
 
+/* Does any agent past the model carry a query cost beta_j = beta_scale *
+ * query_cost[j] != 0? Without one the costs are their own beta-free costs. */
+static int has_query_cost(const struct l2d_cost_cfg *cc, size_t A)
+{
+    for (size_t j = 1; cc->query_cost && j < A; j++)
+        if (cc->beta_scale * cc->query_cost[j] != 0) return 1;
+    return 0;
+}
+
 static int add_metric(struct l2d_cell_result *r, const char *split, const char *attack,
                       const char *name, double v, struct l2d_error *err)
 {
@@ -126,7 +135,7 @@ static int add_agent_metrics(struct l2d_cell_result *r, const struct l2d_cell_da
 /* Everything measured on split s with the trained rejector, the oracle and
  * the surrogate. */
 static int evaluate_split(struct l2d_cell_result *r, const struct l2d_cell_data *cd, int s,
-                          const double *c, struct l2d_model *rej,
+                          const double *c, const double *c0, struct l2d_model *rej,
                           const struct l2d_surrogate_inst *sur, struct l2d_error *err)
 {
     const struct l2d_split_buf *b = &cd->split[s];
@@ -139,7 +148,7 @@ static int evaluate_split(struct l2d_cell_result *r, const struct l2d_cell_data 
     const int32_t *yhat[L2D_MAX_AGENTS];
     const float *that[L2D_MAX_AGENTS];
     for (size_t a = 0; a < A; a++) yhat[a] = b->yhat[a], that[a] = b->that[a];
-    struct l2d_eval_in in = {&b->data, c, A, yhat, that};
+    struct l2d_eval_in in = {&b->data, c, A, yhat, that, c0};
     struct l2d_metric_list l = {0};
     if (!rc) rc = l2d_rejector_alloc(rej, &b->data, A, alloc, scores, err);
     if (!rc) rc = l2d_eval_surrogate(sur, scores, c, n, A, "", &l, err);
@@ -179,6 +188,9 @@ int l2d_cell_run(const struct l2d_cfg *cfg, const struct l2d_registry *reg,
     struct l2d_params pc = {0}, pr = {0}, pt = {0}, ps = {0};
     struct l2d_attack_handle atk = {NULL, NULL};
     double *c[3] = {NULL, NULL, NULL};
+    /* the costs without query costs (risk_noquery): c0[s] == c[s] when no
+     * agent has a query cost, else their own buffers */
+    double *c0[3] = {NULL, NULL, NULL};
     struct l2d_model *rej = NULL;
     struct l2d_surrogate_inst sur = {0};
     int rc;
@@ -195,6 +207,12 @@ int l2d_cell_run(const struct l2d_cfg *cfg, const struct l2d_registry *reg,
     }
     for (int s = 0; s < 3; s++)
         if ((rc = split_costs(cd, &cc, s, &c[s], err))) goto out;
+    if (has_query_cost(&cc, cd->A)) {
+        struct l2d_cost_cfg cc0 = cc;
+        cc0.query_cost = NULL;
+        for (int s = 0; s < 3; s++)
+            if ((rc = split_costs(cd, &cc0, s, &c0[s], err))) goto out;
+    }
 
     /* the rejector */
     size_t sizes[L2D_REJECTOR_MAX_LAYERS];
@@ -275,19 +293,23 @@ int l2d_cell_run(const struct l2d_cfg *cfg, const struct l2d_registry *reg,
     /* the epoch number (1-based, as in the epochs table), not the index */
     r->best_epoch = r->epochs[tr.best_epoch].epoch;
     r->passes = (int64_t)tr.passes;
-    for (int s = 0; !rc && s < 3; s++) rc = evaluate_split(r, cd, s, c[s], rej, &sur, err);
+    for (int s = 0; !rc && s < 3; s++)
+        rc = evaluate_split(r, cd, s, c[s], c0[s] ? c0[s] : c[s], rej, &sur, err);
     if (!rc) {
         int es = strcmp(l2d_cfg_get(cfg, "eval", "split") ? l2d_cfg_get(cfg, "eval", "split") : "test", "val") ? L2D_TEST : L2D_VAL;
         /* attacks use the comp-sum objective with the surrogate's nu, or 1 */
         double nu = l2d_param(&ps, "nu") ? l2d_param_double(&ps, "nu", 1) : 1.0;
-        rc = l2d_eval_under_attacks(cfg, reg, cd, es, c[es], rej, nu,
+        rc = l2d_eval_under_attacks(cfg, reg, cd, es, c[es], c0[es] ? c0[es] : c[es], rej, nu,
                                     l2d_seed_mix((uint64_t)seed, "attack"), r, err);
     }
 out:
     l2d_attack_close(&atk);
     if (sur.ops) sur.ops->destroy(sur.state);
     l2d_model_destroy(rej);
-    for (int s = 0; s < 3; s++) free(c[s]);
+    for (int s = 0; s < 3; s++) {
+        free(c[s]);
+        free(c0[s]);
+    }
     l2d_params_free(&pc);
     l2d_params_free(&pr);
     l2d_params_free(&pt);
