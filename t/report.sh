@@ -8,7 +8,7 @@
 . "$top_srcdir/t/lib.sh"
 mk_tmp
 db=$T_TMP/r.db
-plan 34
+plan 38
 
 "$top_builddir/t/report_fixture" "$db"
 ok $? "fixture database"
@@ -229,5 +229,13 @@ fails "option without value" 2 "needs a value" "$db" --experiment
 fails "unknown option" 2 "unknown option '--colour'" --colour "$db"
 fails "empty metric in the list" 2 "expected names separated by commas" --metrics "risk,,rmse" "$db"
 fails "two databases" 2 "one database at a time" "$db" "$db"
-fails "--metric outside robustness" 2 "is for --layout robustness" --metric rmse "$db"
+fails "--metric with mt-table1" 2 "mt-table1 has fixed columns: no --metric " --layout mt-table1 --metric rmse "$db"
+fails "--metrics with mt-table1" 2 "mt-table1 has fixed columns: no --metrics " --layout mt-table1 --metrics rmse "$db"
+# the default layout takes --metric as a one-column --metrics: the same
+# table, and a name that matches nothing lists the metrics there are
+is "$("$L2D" report --metric rmse "$db" 2>&1; echo "rc $?")" "$("$L2D" report --metrics rmse "$db" 2>&1; echo "rc $?")" \
+    "--metric NAME in the default layout: the table of --metrics NAME"
+is "$("$L2D" report --metric rmse --experiment adv "$db" | sed -n 3p | tr -s ' ')" "| method | n | rmse |" \
+    "(a table whose only metric column is rmse)"
+fails "--metric matching nothing, default layout" 1 "no metric 'defer' on split 'test', attack 'clean' \(there are: accuracy, alloc_0, alloc_1, alloc_2, risk, rmse, smooth_l1\)\$" --metric defer "$db"
 done_testing

@@ -9,7 +9,7 @@
 mk_tmp
 db=$T_TMP/r.db
 xdb=$T_TMP/x.db
-plan 18
+plan 21
 
 "$top_builddir/t/report_fixture" "$db" && "$top_builddir/t/report_fixture" "$xdb" extra
 ok $? "fixture databases"
@@ -118,26 +118,23 @@ paper: M3 &  & $0.91$ \\
 \end{tabular}
 EOF
 
-check 'adv-table2 where no method matches: paper rows at the end, agents by index' "$xdb" --paper adv-table2 --experiment cfgagents <<'EOF'
-## cfgagents (rmse under attack, split test; paper: ADV Table 2)
-
-| method          | n | clean  | targeted:zeta | targeted:alpha |
-|-----------------|--:|-------:|--------------:|---------------:|
-| m               | 1 | 0.1000 |        0.2000 |         0.3000 |
-| paper: baseline |   |   0.17 |          0.19 |           0.40 |
-| paper: SARD     |   |   0.17 |          0.17 |           0.18 |
-
-## cfgagents: agents (their own rmse, split test; paper: ADV Table 2)
-
-| agent        | n | rmse |
-|--------------|--:|-----:|
-| zeta         | 0 |    - |
-| paper: model |   | 0.27 |
-| alpha        | 0 |    - |
-| paper: M1    |   | 1.23 |
-| paper: M2    |   | 1.85 |
-| paper: M3    |   | 0.91 |
-EOF
+# a database (or experiment) without any of the paper's methods is another
+# experiment's: refused, in one line naming what it holds and what the
+# paper expects, with nothing on stdout
+refused() { # refused DESCRIPTION MESSAGE ARGS...
+    desc=$1 want=$2
+    shift 2
+    got=$("$L2D" report "$@" 2>"$T_TMP/err")
+    rc=$?
+    is "$rc|$got|$(wc -l <"$T_TMP/err" | tr -d ' ')" "1||1" "$desc: exit 1, one line, no table"
+    is "$(cat "$T_TMP/err")" "l2d report: $want" "$desc: the message"
+}
+refused 'adv-table2 on an experiment of none of its methods' \
+    "$xdb: --paper adv-table2 (ADV Table 2) expects runs of experiments/adv_table2_housing.ini with the methods baseline or mao2024e, sard; the database holds experiment cfgagents (methods m)" \
+    "$xdb" --paper adv-table2 --experiment cfgagents
+refused 'mt-table1 on a database of other experiments' \
+    "$xdb: --paper mt-table1 (MT Table 1) expects runs of experiments/mt_table1_housing.ini with the methods mao2023a, mao2024e, mt; the database holds experiments adv2 (methods sard, baseline, plain), cfgagents (methods m), eps (methods baseline, sard), arch (methods default), beta (methods default)" \
+    "$xdb" --paper mt-table1
 
 check 'mt-table1, markdown' "$db" --paper mt-table1 --experiment mt1 <<'EOF'
 ## mt1 (split test, attack clean; paper: MT Table 1)

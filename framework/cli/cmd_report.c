@@ -24,7 +24,8 @@ static void report_usage(FILE *f)
             "  --split SPLIT             train, val or test (default test)\n"
             "  --attack ATTACK           clean, untargeted, targeted:J (default clean)\n"
             "  --metrics a,b,c           metric columns (default: risk, accuracy, rmse, alloc_*)\n"
-            "  --metric NAME             robustness: the metric (default rmse)\n"
+            "  --metric NAME             robustness: the metric (default rmse); default layout: one column,\n"
+            "                            as --metrics NAME\n"
             "  --paper TABLE             the paper's numbers as rows 'paper: ...' under ours, in its layout:\n"
             "                            mt-table1 (methods mao2023a, mao2024e, mt) or adv-table2\n"
             "                            (baseline, sard; and the agents' own rmse, agents by index)\n"
@@ -140,10 +141,8 @@ int l2d_cmd_report(int argc, char **argv)
             return cli_usage_error("report", "--paper %s has fixed columns: no --metric%s %s", o.paper,
                                    metric ? "" : "s", m);
     }
-    if (metric && o.layout != L2D_REPORT_ROBUSTNESS)
-        return cli_usage_error("report", "--metric is for --layout robustness (else --metrics)");
-    if (metrics && o.layout == L2D_REPORT_MT_TABLE1)
-        return cli_usage_error("report", "--layout mt-table1 has fixed columns: no --metrics");
+    if ((metric || metrics) && o.layout == L2D_REPORT_MT_TABLE1)
+        return cli_usage_error("report", "--layout mt-table1 has fixed columns: no --metric%s", metric ? "" : "s");
     char *copy = NULL;
     const char **list = NULL;
     if (metric) {

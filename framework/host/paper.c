@@ -37,8 +37,8 @@ static const struct l2d_paper_agent adv_table2_agents[] = {
 #define N(a) (sizeof a / sizeof *a)
 
 static const struct l2d_paper papers[] = {
-    {"mt-table1", "MT Table 1", L2D_REPORT_MT_TABLE1, NULL, N(mt_table1_rows), mt_table1_rows, NULL, 0, NULL},
-    {"adv-table2", "ADV Table 2", L2D_REPORT_ROBUSTNESS, "rmse", N(adv_table2_rows), adv_table2_rows, "rmse",
+    {"mt-table1", "MT Table 1", "experiments/mt_table1_housing.ini", L2D_REPORT_MT_TABLE1, NULL, N(mt_table1_rows), mt_table1_rows, NULL, 0, NULL},
+    {"adv-table2", "ADV Table 2", "experiments/adv_table2_housing.ini", L2D_REPORT_ROBUSTNESS, "rmse", N(adv_table2_rows), adv_table2_rows, "rmse",
      N(adv_table2_agents), adv_table2_agents},
 };
 

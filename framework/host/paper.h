@@ -34,6 +34,7 @@ struct l2d_paper_agent {
 struct l2d_paper {
     const char *name;  /* as on the command line: "mt-table1" */
     const char *title; /* "MT Table 1" */
+    const char *config; /* the experiment that reproduces it: "experiments/mt_table1_housing.ini" */
     enum l2d_report_layout layout;
     const char *metric; /* the robustness layout's metric; NULL otherwise */
     size_t nrows;

@@ -30,8 +30,10 @@ struct l2d_report_opts {
     const char *const *metrics;
     /* a paper's table ("mt-table1", "adv-table2"; NULL: none): its layout,
      * and its published numbers as rows "paper: LABEL" under our rows of the
-     * matching methods (all at the end of a table where no method matches);
-     * where the paper quotes the agents' own metric, a small table of ours
+     * matching methods (at the end of the table for a method it lacks), in
+     * the tables holding any of the paper's methods: with none, the
+     * database is another experiment's, refused (L2D_EINVAL); where the
+     * paper quotes the agents' own metric, a small table of ours
      * and theirs follows. */
     const char *paper;
 };

@@ -177,9 +177,16 @@ static void metric_names(const struct report *r, const char *attack, char *buf, 
         for (size_t e = 0; e < r->t[k].nents; e++)
             if (!attack || !strcmp(r->t[k].ents[e].attack, attack)) names[n++] = r->t[k].ents[e].metric;
     qsort(names, n, sizeof *names, cmp_str);
-    for (size_t k = 0; k < n && used + 1 < len; k++)
-        if (!k || strcmp(names[k], names[k - 1]))
-            used += (size_t)snprintf(buf + used, len - used, "%s%s", used ? ", " : "", names[k]);
+    for (size_t k = 0; k < n; k++) {
+        if (k && !strcmp(names[k], names[k - 1])) continue;
+        int w = snprintf(buf + used, len - used, "%s%s", used ? ", " : "", names[k]);
+        if (w < 0 || (size_t)w >= len - used) {
+            /* cut: say so rather than end on half a name */
+            if (len >= 4) memcpy(buf + len - 4, "...", 4);
+            break;
+        }
+        used += (size_t)w;
+    }
     free(names);
 }
 

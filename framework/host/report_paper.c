@@ -6,6 +6,7 @@
 
 #include <limits.h>
 #include <math.h>
+#include <stdarg.h>
 
 static int method_is(const struct l2d_paper_row *p, const char *method)
 {
@@ -146,20 +147,65 @@ static int agents_table(struct report *r, const struct table *parent, struct tab
     return rc;
 }
 
-/* The paper's rows into the tables shown that have one of its methods (into
- * every table shown when none has), and the agents' table after each. */
+/* appends printf-style text to buf[cap] at *len, truncating (the message is
+ * one line of at most L2D_ERRMSG_MAX anyway) */
+static void put(char *buf, size_t cap, size_t *len, const char *fmt, ...) __attribute__((format(printf, 4, 5)));
+static void put(char *buf, size_t cap, size_t *len, const char *fmt, ...)
+{
+    if (*len + 1 >= cap) return;
+    va_list ap;
+    va_start(ap, fmt);
+    int n = vsnprintf(buf + *len, cap - *len, fmt, ap);
+    va_end(ap);
+    if (n > 0) *len = (size_t)n < cap - *len ? *len + (size_t)n : cap - 1;
+}
+
+/* The error for a database with none of the paper's methods: the
+ * experiments it holds (with their methods) and what the paper expects. */
+static int not_this_paper(const struct report *r, const struct l2d_paper *pp, struct l2d_error *err)
+{
+    char want[200], have[L2D_ERRMSG_MAX];
+    size_t lw = 0, lh = 0;
+    for (size_t k = 0; k < pp->nrows; k++) {
+        put(want, sizeof want, &lw, "%s", k ? ", " : "");
+        for (size_t m = 0; m < 3 && pp->rows[k].methods[m]; m++)
+            put(want, sizeof want, &lw, "%s%s", m ? " or " : "", pp->rows[k].methods[m]);
+    }
+    /* every experiment loaded, those without results for this layout too */
+    put(have, sizeof have, &lh, "experiment%s ", r->nt == 1 ? "" : "s");
+    for (size_t k = 0; k < r->nt; k++) {
+        const struct table *t = &r->t[k];
+        put(have, sizeof have, &lh, "%s%s (methods ", k ? ", " : "", t->title);
+        size_t nm = 0;
+        for (size_t w = 0; w < t->nrows; w++) {
+            int seen = 0;
+            for (size_t v = 0; v < w && !seen; v++) seen = !strcmp(t->rows[v].method, t->rows[w].method);
+            if (!seen) put(have, sizeof have, &lh, "%s%s", nm++ ? ", " : "", t->rows[w].method);
+        }
+        put(have, sizeof have, &lh, "%s)", nm ? "" : "none finished");
+    }
+    return l2d_seterr(err, L2D_EINVAL,
+                      "%s: --paper %s (%s) expects runs of %s with the methods %s; the database "
+                      "holds %s",
+                      r->path, pp->name, pp->title, pp->config, want, have);
+}
+
+/* The paper's rows into the tables shown that have one of its methods, and
+ * the agents' table after each; a database where no table has one is
+ * another experiment's, refused (L2D_EINVAL). */
 int l2d_report_add_paper(struct report *r, struct l2d_error *err)
 {
     const struct l2d_paper *pp = r->paper;
     int any = 0;
     for (size_t k = 0; k < r->nt; k++) any |= !r->t[k].hidden && matches_paper(&r->t[k], pp);
+    if (!any) return not_this_paper(r, pp, err);
     struct table *all = calloc(2 * r->nt + 1, sizeof *all);
     if (!all) return nomem(r, err);
     size_t n = 0;
     int rc = 0;
     for (size_t k = 0; k < r->nt; k++) {
         struct table *t = &r->t[k];
-        int with = !rc && !t->hidden && (!any || matches_paper(t, pp));
+        int with = !rc && !t->hidden && matches_paper(t, pp);
         if (with && add_paper_rows(t, pp)) rc = nomem(r, err);
         t->with_paper = with;
         all[n++] = *t;
