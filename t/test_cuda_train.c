@@ -124,9 +124,9 @@ static void compare(const char *name, const struct problem *p, const struct l2d_
     const size_t np = cpu ? l2d_model_n_params(cpu) : 0;
     float *cpu_params = calloc(np ? np : 1, sizeof *cpu_params);
     void *cs = toy_state_new(), *gs = toy_state_new(), *gs2 = toy_state_new();
-    struct l2d_surrogate_inst sc = {cpu_ops, cs, "toy", NULL, NULL, NULL};
-    struct l2d_surrogate_inst sg = {gpu_ops, gs, "toy", NULL, NULL, NULL};
-    struct l2d_surrogate_inst sg2 = {gpu_ops, gs2, "toy", NULL, NULL, NULL};
+    struct l2d_surrogate_inst sc = {cpu_ops, cs, "toy", NULL, NULL, NULL, NULL, NULL};
+    struct l2d_surrogate_inst sg = {gpu_ops, gs, "toy", NULL, NULL, NULL, NULL, NULL};
+    struct l2d_surrogate_inst sg2 = {gpu_ops, gs2, "toy", NULL, NULL, NULL, NULL, NULL};
     struct l2d_train_cfg cfg = base_cfg();
     struct l2d_epoch_rec ep[EPOCHS];
     struct l2d_train_result res;
@@ -229,7 +229,7 @@ static void select_adv(const struct problem *p)
         hi[d] = 2.0f;
     }
     struct l2d_attack_handle atk = {&toy_attack, NULL};
-    struct l2d_surrogate_inst s = {&toy_ops_device, NULL, "toy", &atk, lo, hi};
+    struct l2d_surrogate_inst s = {&toy_ops_device, NULL, "toy", &atk, lo, hi, NULL, NULL};
     struct l2d_train_cfg cfg = base_cfg();
     cfg.select_adv = 1;
     cfg.adv_nu = 1.0;
@@ -264,7 +264,7 @@ static void loss_risk(const struct problem *p)
     struct l2d_model *cpu = rejector(11, -1, &err), *gpu = rejector(11, 0, &err);
     const struct l2d_surrogate_ops *ops[2] = {&toy_ops_device, &toy_ops_host};
     for (int k = 0; k < 2; k++) {
-        struct l2d_surrogate_inst s = {ops[k], NULL, "toy", NULL, NULL, NULL};
+        struct l2d_surrogate_inst s = {ops[k], NULL, "toy", NULL, NULL, NULL, NULL, NULL};
         double lc = 0, rc_ = 0, lg = 0, rg = 0;
         int rc = cpu && gpu ? 0 : -1;
         if (!rc) rc = l2d_rejector_loss_risk(cpu, &s, &p->val, p->cv, &lc, &rc_, &err);
@@ -295,7 +295,7 @@ static void timing(void)
     struct l2d_arch arch = {.kind = L2D_ARCH_MLP, .in = D, .out = AG, .n_hidden = 1, .hidden = &hidden};
     struct l2d_model *m[2] = {NULL, NULL};
     struct l2d_epoch_rec ep[2][E];
-    struct l2d_surrogate_inst s = {&toy_ops_device, NULL, "toy", NULL, NULL, NULL};
+    struct l2d_surrogate_inst s = {&toy_ops_device, NULL, "toy", NULL, NULL, NULL, NULL, NULL};
     struct l2d_train_cfg cfg = base_cfg();
     cfg.epochs = E;
     cfg.batch = 256;
@@ -333,7 +333,7 @@ static void diverge(const struct problem *p)
 {
     struct l2d_error err = {0, ""};
     struct l2d_model *cpu = rejector(6, -1, &err);
-    struct l2d_surrogate_inst s = {&toy_ops_device, NULL, "toy", NULL, NULL, NULL};
+    struct l2d_surrogate_inst s = {&toy_ops_device, NULL, "toy", NULL, NULL, NULL, NULL, NULL};
     struct l2d_train_cfg cfg = base_cfg();
     cfg.optimizer = L2D_OPT_SGD;
     cfg.lr = 1e37;

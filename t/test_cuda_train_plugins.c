@@ -110,7 +110,7 @@ static void one(const char *label, const char *sur_name, const char *const *sets
     void *ss = instance(L2D_KIND_SURROGATE, sur_name, sets, n, &sops, &err);
     void *as = with_attack && ss ? instance(L2D_KIND_ATTACK, "pgd", pgd_sets, 2, &aops, &err) : NULL;
     struct l2d_attack_handle atk = {aops, as};
-    struct l2d_surrogate_inst sur = {sops, ss, sur_name, with_attack ? &atk : NULL, NULL, NULL};
+    struct l2d_surrogate_inst sur = {sops, ss, sur_name, with_attack ? &atk : NULL, NULL, NULL, NULL, NULL};
     struct l2d_data tr = {N_TRAIN, DIM, X, NULL, NULL, 0}, va = {N_VAL, DIM, XV, NULL, NULL, 0};
     struct l2d_train_cfg cfg;
     memset(&cfg, 0, sizeof cfg);

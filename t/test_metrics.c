@@ -157,7 +157,7 @@ int main(void)
     /* surrogate and gap at zero scores (softmax 1/3):
      * row c = (0,1,1): tau = (2,1,1), loss 4 ln 3, inf 4 H(.5,.25,.25) = 6 ln 2
      * row c = (1,0,0): tau = (0,1,1), loss 2 ln 3, inf 2 ln 2 */
-    struct l2d_surrogate_inst sur = {&toy_ops, NULL, "toy", NULL, NULL, NULL};
+    struct l2d_surrogate_inst sur = {&toy_ops, NULL, "toy", NULL, NULL, NULL, NULL, NULL};
     const double zs[6] = {0, 0, 0, 0, 0, 0}, cc[6] = {0, 1, 1, 1, 0, 0};
     rc = l2d_eval_surrogate(&sur, zs, cc, 2, 3, "val_", &l, &err);
     tap_ok(rc == 0 && l.n == 2, "surrogate metrics: 2");
@@ -167,7 +167,7 @@ int main(void)
     l2d_metric_list_free(&l);
     struct l2d_surrogate_ops noinf = toy_ops;
     noinf.infimum = NULL;
-    struct l2d_surrogate_inst sur2 = {&noinf, NULL, "toy", NULL, NULL, NULL};
+    struct l2d_surrogate_inst sur2 = {&noinf, NULL, "toy", NULL, NULL, NULL, NULL, NULL};
     rc = l2d_eval_surrogate(&sur2, zs, cc, 2, 3, "", &l, &err);
     tap_ok(rc == 0 && l.n == 1 && l2d_metric_list_find(&l, "surrogate"),
            "no infimum: no gap");

@@ -423,7 +423,7 @@ static void with_train_loop(void)
         for (size_t k = 0; k < A; k++) c[i * A + k] = k == (x[i * IN] > 0 ? 0u : 2u) ? 0.0 : 1.0;
     struct l2d_data data = {N, IN, x, NULL, NULL, 0};
     struct l2d_attack_handle h = {aops, ast};
-    struct l2d_surrogate_inst inst = {s.ops, s.state, "smooth-adv", &h, NULL, NULL};
+    struct l2d_surrogate_inst inst = {s.ops, s.state, "smooth-adv", &h, NULL, NULL, NULL, NULL};
     struct l2d_train_cfg cfg = {.epochs = EPOCHS, .batch = 32, .lr = 0.02,
                                 .optimizer = L2D_OPT_ADAM, .cosine = 0, .select_best = 0,
                                 .seed = 4};

@@ -81,7 +81,7 @@ static struct l2d_train_cfg base_cfg(void)
     return c;
 }
 
-static const struct l2d_surrogate_inst toy = {&toy_ops, NULL, "toy", NULL, NULL, NULL};
+static const struct l2d_surrogate_inst toy = {&toy_ops, NULL, "toy", NULL, NULL, NULL, NULL, NULL};
 
 /* ---- surrogates that misbehave on purpose -------------------------------- */
 struct faulty {
@@ -391,7 +391,7 @@ int main(void)
     {
         struct stub_attack sa = {0, {1, 1, 1, 0, 1, 1, 1, 1, 0, 1, 1, 1}};
         struct l2d_attack_handle ah = {&stub_ops, &sa};
-        struct l2d_surrogate_inst ts = {&toy_ops, NULL, "toy", &ah, NULL, NULL};
+        struct l2d_surrogate_inst ts = {&toy_ops, NULL, "toy", &ah, NULL, NULL, NULL, NULL};
         struct l2d_train_cfg ca = base_cfg();
         ca.epochs = STUB_EPOCHS;
         ca.select_adv = 1;
@@ -422,7 +422,7 @@ int main(void)
          * the first is kept */
         struct stub_attack sz = {0, {0}};
         struct l2d_attack_handle zh = {&stub_ops, &sz};
-        struct l2d_surrogate_inst zs = {&zero_ops, NULL, "zero", &zh, NULL, NULL};
+        struct l2d_surrogate_inst zs = {&zero_ops, NULL, "zero", &zh, NULL, NULL, NULL, NULL};
         ca.epochs = 6;
         m = new_rejector(9, 0, NULL);
         rc = l2d_train_rejector(&ca, m, &zs, &tr.d, tr.c, &va.d, va.c, rec, &res, NULL, NULL, &err);
@@ -460,7 +460,7 @@ int main(void)
 
     /* (d) numeric errors name the epoch and batch; 10 batches per epoch */
     struct faulty f = {0, 13, 0};
-    struct l2d_surrogate_inst fs = {&faulty_ops, &f, "faulty", NULL, NULL, NULL};
+    struct l2d_surrogate_inst fs = {&faulty_ops, &f, "faulty", NULL, NULL, NULL, NULL, NULL};
     m = new_rejector(4, 0, NULL);
     rc = l2d_train_rejector(&cfg, m, &fs, &tr.d, tr.c, &va.d, va.c, rec, NULL, NULL, NULL, &err);
     tap_ok(rc == L2D_ENUMERIC && strstr(err.msg, "epoch 2, batch 4:") &&
@@ -499,7 +499,7 @@ int main(void)
                             &err);
     tap_ok(rc == L2D_EINVAL && strstr(err.msg, "dim"), "wrong dim: %s", err.msg);
     struct l2d_surrogate_ops none = {.struct_size = sizeof(struct l2d_surrogate_ops)};
-    struct l2d_surrogate_inst ns = {&none, NULL, "none", NULL, NULL, NULL};
+    struct l2d_surrogate_inst ns = {&none, NULL, "none", NULL, NULL, NULL, NULL, NULL};
     rc = l2d_train_rejector(&cfg, m, &ns, &tr.d, tr.c, &va.d, va.c, rec, NULL, NULL, NULL, &err);
     tap_ok(rc == L2D_EINVAL, "surrogate without loss: %s", err.msg);
     /* interruption */
@@ -518,7 +518,7 @@ int main(void)
     for (int i = 0; i < 16; i++) ones[i] = 1;
     memset(zc, 0, sizeof zc);
     struct l2d_data d1 = {16, 1, ones, NULL, NULL, 0};
-    struct l2d_surrogate_inst ls = {&lin_ops, NULL, "linear", NULL, NULL, NULL};
+    struct l2d_surrogate_inst ls = {&lin_ops, NULL, "linear", NULL, NULL, NULL, NULL, NULL};
     double moved[2][A];
     for (int cos = 0; cos < 2; cos++) {
         struct l2d_train_cfg c4 = {5, 4, 0.1, L2D_OPT_SGD, 0.0, cos ? 0.25 : 0.0, cos, 0, 1, 0, 0.0};
@@ -553,7 +553,7 @@ int main(void)
     /* train_batch through the model context: one forward/backward round
      * reproduces the plain loop bit for bit; dx = W^T dscores */
     struct tb_state tbs = {1, 0, 0};
-    struct l2d_surrogate_inst tb = {&tb_ops, &tbs, "tb", NULL, NULL, NULL};
+    struct l2d_surrogate_inst tb = {&tb_ops, &tbs, "tb", NULL, NULL, NULL, NULL, NULL};
     struct l2d_train_cfg c5 = base_cfg();
     c5.epochs = 4;
     m1 = new_rejector(6, 0, NULL);
