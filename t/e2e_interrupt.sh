@@ -1,12 +1,13 @@
 #!/bin/sh
 # SIGINT in the middle of a sweep (t/data/e2e/long.ini: 6 cells of a few
 # tenths of a second): the finished runs stay, the interrupted one is
-# absent or recorded failed with 'interrupted', the exit status is not 0,
-# and a rerun finishes the rest.
+# absent or recorded failed with 'interrupted', the exit status is 130
+# (128 + SIGINT), and a rerun finishes the rest. SIGTERM: the same, 143;
+# with --jobs, the parent passes the signal on and exits 130 too.
 . "$top_srcdir/t/lib.sh"
 . "$top_srcdir/t/e2e_lib.sh"
 mk_tmp
-plan 14
+plan 21
 cfg=$E2E/long.ini
 db=$T_TMP/a.db
 
@@ -24,7 +25,7 @@ ok $? "SIGINT sent after the first run finished, while l2d was still running"
 wait "$pid"
 rc=$?
 ok "$([ "$rc" -ne 0 ]; echo $?)" "interrupted: exit status not 0 (got $rc)"
-is "$rc" "1" "exit status 1"
+is "$rc" "130" "exit status 130 (128 + SIGINT)"
 like "$(tail -n 1 "$T_TMP/err")" "interrupted" "the last line says it was interrupted"
 ndone=$(grep -c ': done (' "$T_TMP/err")
 ok "$([ "$ndone" -ge 1 ] && [ "$ndone" -lt 6 ]; echo $?)" "some but not all cells finished ($ndone of 6)"
@@ -54,6 +55,41 @@ if have_sql; then
 else
     skip 6 "no sqlite3 shell"
 fi
+
+# stop SIG DB [OPTION...]: l2d run of $cfg into DB, sent SIG once a run has
+# finished; sets rc (its exit status) and sent (0: the signal was sent while
+# l2d still ran); its stderr in $T_TMP/err.DB's name
+stop() {
+    _sig=$1 _db=$2
+    shift 2
+    "$L2D" run "$cfg" --db "$_db" "$@" 2>"$T_TMP/err.${_db##*/}" &
+    _pid=$!
+    _i=0
+    while ! grep -q ': done (' "$T_TMP/err.${_db##*/}" && kill -0 "$_pid" 2>/dev/null && [ "$_i" -lt 3000 ]; do
+        sleep 0.02
+        _i=$((_i + 1))
+    done
+    kill -"$_sig" "$_pid"
+    sent=$?
+    wait "$_pid"
+    rc=$?
+}
+stop TERM "$T_TMP/t.db"
+is "$sent|$rc" "0|143" "SIGTERM while running: exit status 143 (128 + SIGTERM)"
+like "$(tail -n 1 "$T_TMP/err.t.db")" "interrupted" "SIGTERM: the last line says the run was interrupted"
+nt=$(grep -c ': done (' "$T_TMP/err.t.db")
+ok "$([ "$nt" -ge 1 ] && [ "$nt" -lt 6 ]; echo $?)" "SIGTERM: some but not all cells finished ($nt of 6)"
+if have_sql; then
+    is "$(sql "$T_TMP/t.db" "SELECT count(*) FROM runs WHERE status = 'done'")|$(sql "$T_TMP/t.db" "SELECT count(*) FROM claims")" \
+        "$nt|0" "SIGTERM: the $nt finished runs are recorded, no claim is left"
+else
+    skip 1 "no sqlite3 shell"
+fi
+stop INT "$T_TMP/j.db" --jobs 2
+is "$sent|$rc" "0|130" "--jobs 2, SIGINT to l2d: passed on to the workers, exit status 130"
+like "$(grep -c '^\[w[01]\] l2d run: .*interrupted' "$T_TMP/err.j.db")" "^[12]$" "--jobs 2: a worker says it was interrupted"
+stop TERM "$T_TMP/k.db" --jobs 2
+is "$sent|$rc" "0|143" "--jobs 2, SIGTERM to l2d: exit status 143"
 
 # resume: the rest runs, the interrupted cell included
 "$L2D" run "$cfg" --db "$db" 2>"$T_TMP/err2"
