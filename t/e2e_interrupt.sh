@@ -3,11 +3,13 @@
 # tenths of a second): the finished runs stay, the interrupted one is
 # absent or recorded failed with 'interrupted', the exit status is 130
 # (128 + SIGINT), and a rerun finishes the rest. SIGTERM: the same, 143;
-# with --jobs, the parent passes the signal on and exits 130 too.
+# with --jobs, the parent passes the signal on and exits 130 too; a Ctrl-C
+# on a terminal (the signal to the whole process group, which the parent
+# passes on as well) stops each worker's run cleanly, not at once.
 . "$top_srcdir/t/lib.sh"
 . "$top_srcdir/t/e2e_lib.sh"
 mk_tmp
-plan 21
+plan 22
 cfg=$E2E/long.ini
 db=$T_TMP/a.db
 
@@ -90,6 +92,24 @@ is "$sent|$rc" "0|130" "--jobs 2, SIGINT to l2d: passed on to the workers, exit 
 like "$(grep -c '^\[w[01]\] l2d run: .*interrupted' "$T_TMP/err.j.db")" "^[12]$" "--jobs 2: a worker says it was interrupted"
 stop TERM "$T_TMP/k.db" --jobs 2
 is "$sent|$rc" "0|143" "--jobs 2, SIGTERM to l2d: exit status 143"
+if command -v setsid >/dev/null 2>&1; then
+    # a process group of its own, as a terminal's foreground job
+    setsid -w sh -c 'echo $$ >"$1"; exec "$2" run "$3" --db "$4" --jobs 2' sh \
+        "$T_TMP/pgid" "$L2D" "$cfg" "$T_TMP/g.db" 2>"$T_TMP/err.g" &
+    pid=$!
+    i=0
+    while ! grep -q ': done (' "$T_TMP/err.g" && kill -0 "$pid" 2>/dev/null && [ "$i" -lt 3000 ]; do
+        sleep 0.02
+        i=$((i + 1))
+    done
+    kill -INT "-$(cat "$T_TMP/pgid")"
+    wait "$pid"
+    rc=$?
+    is "$rc|$(grep -c '^\[w[01]\] l2d run: .*interrupted' "$T_TMP/err.g")" "130|2" \
+        "--jobs 2, SIGINT to the process group (a terminal's Ctrl-C): each worker stops its run and says so; 130"
+else
+    skip 1 "no setsid(1)"
+fi
 
 # resume: the rest runs, the interrupted cell included
 "$L2D" run "$cfg" --db "$db" 2>"$T_TMP/err2"

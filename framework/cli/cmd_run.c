@@ -298,6 +298,27 @@ static void forward(int sig)
         if (workers[k] > 0) kill(workers[k], sig);
 }
 
+/* A worker's: a Ctrl-C on a terminal reaches the whole process group, and
+ * the parent passes it on too (for a signal sent to it alone), so a worker
+ * gets the one signal twice; only one more than half a second after the
+ * first stops it at once. */
+static double first_signal;
+
+static void on_worker_signal(int sig)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    double t = (double)ts.tv_sec + ts.tv_nsec * 1e-9;
+    if (!caught) {
+        caught = sig;
+        l2d_interrupted = 1;
+        first_signal = t;
+    } else if (t - first_signal > 0.5) {
+        signal(sig, SIG_DFL);
+        raise(sig);
+    }
+}
+
 /* --jobs K: K processes on one database; they share the cells through
  * claims. The exit status is the worst of the workers'. */
 static int run_workers(const struct l2d_run_opts *base, struct view *view, long njobs, char **devs, size_t ndevs)
@@ -311,8 +332,8 @@ static int run_workers(const struct l2d_run_opts *base, struct view *view, long 
             break;
         }
         if (pid == 0) {
-            signal(SIGINT, on_signal);
-            signal(SIGTERM, on_signal);
+            signal(SIGINT, on_worker_signal);
+            signal(SIGTERM, on_worker_signal);
             char who[32];
             snprintf(who, sizeof who, "[w%ld] ", k);
             struct view v = *view;
