@@ -15,6 +15,13 @@ cr=$(printf '\r')
 # ("\r\033[K..."), each permanent line
 pieces() { tr '\r' '\n' <"$1" | sed "s/$esc\\[K//g" | grep -v '^$'; }
 status() { pieces "$1" | grep -E '^\[run [0-9]+/[0-9]+ ETA '; }
+# eta N: the estimate (seconds) of each status line of run N: "ETA 42s",
+# "ETA 3m05s", "ETA 1h02m"
+eta() {
+    sed -n "s/^\\[run $2\\/6 ETA \\([0-9hms]*\\)\\].*/\\1/p" "$1" |
+        awk '{ s = 0; t = $0; while (match(t, /^[0-9]+[hms]/)) { v = substr(t, 1, RLENGTH - 1); u = substr(t, RLENGTH, 1);
+               s += v * (u == "h" ? 3600 : u == "m" ? 60 : 1); t = substr(t, RLENGTH + 1) } print s }'
+}
 longest() { status "$1" | awk '{ if (length($0) > m) m = length($0) } END { print m + 0 }'; }
 
 if ! script --version 2>/dev/null | grep -q util-linux; then
@@ -32,12 +39,13 @@ else
         "the first status line: run 1 of 6, no estimate yet (ETA --)"
     is "$(status "$T_TMP/tty" | grep -c '^\[run 1/6 ETA [0-9]')|$(status "$T_TMP/tty" | grep -c '^\[run [2-6]/6 ETA --')" "0|0" \
         "ETA -- exactly while no run has finished"
-    is "$(status "$T_TMP/tty" | sed -n 's/^\[run \([2-6]\)\/6 ETA [0-9][0-9]*s\] .*  epoch 40\/40$/\1/p' | sort -u | paste -s -d ' ' -)" \
-        "2 3 4 5 6" "runs 2 to 6 show an estimate in seconds and reach epoch 40/40"
+    is "$(status "$T_TMP/tty" | sed -n 's/^\[run \([2-6]\)\/6 ETA [0-9][0-9hms]*\] .*  epoch 40\/40$/\1/p' | sort -u | paste -s -d ' ' -)" \
+        "2 3 4 5 6" "runs 2 to 6 show an estimate and reach epoch 40/40"
     # the estimate: at the start of run 2, the 5 runs left at the mean of one
     # (the first, which also built the data: the slowest); by run 6, one run
-    e2=$(status "$T_TMP/tty" | sed -n 's/^\[run 2\/6 ETA \([0-9]*\)s\].*/\1/p' | head -n 1)
-    e6=$(status "$T_TMP/tty" | sed -n 's/^\[run 6\/6 ETA \([0-9]*\)s\].*/\1/p' | tail -n 1)
+    status "$T_TMP/tty" >"$T_TMP/status"
+    e2=$(eta "$T_TMP/status" 2 | head -n 1)
+    e6=$(eta "$T_TMP/status" 6 | tail -n 1)
     ok "$([ -n "$e2" ] && [ -n "$e6" ] && [ "$e6" -le "$e2" ] && [ "$e2" -le 600 ]; echo $?)" \
         "the estimate falls as runs finish (run 2: ${e2}s, end of run 6: ${e6}s)"
     is "$(pieces "$T_TMP/tty" | grep ': done (' | sed 's/: done (.*//' | paste -s -d ' ' -)" \
