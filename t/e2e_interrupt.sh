@@ -1,12 +1,15 @@
 #!/bin/sh
 # SIGINT in the middle of a sweep (t/data/e2e/long.ini: 6 cells of a few
 # tenths of a second): the finished runs stay, the interrupted one is
-# absent or recorded failed with 'interrupted', the exit status is not 0,
-# and a rerun finishes the rest.
+# absent or recorded failed with 'interrupted', the exit status is 130
+# (128 + SIGINT), and a rerun finishes the rest. SIGTERM: the same, 143;
+# with --jobs, the parent passes the signal on and exits 130 too; a Ctrl-C
+# on a terminal (the signal to the whole process group, which the parent
+# passes on as well) stops each worker's run cleanly, not at once.
 . "$top_srcdir/t/lib.sh"
 . "$top_srcdir/t/e2e_lib.sh"
 mk_tmp
-plan 14
+plan 22
 cfg=$E2E/long.ini
 db=$T_TMP/a.db
 
@@ -24,7 +27,7 @@ ok $? "SIGINT sent after the first run finished, while l2d was still running"
 wait "$pid"
 rc=$?
 ok "$([ "$rc" -ne 0 ]; echo $?)" "interrupted: exit status not 0 (got $rc)"
-is "$rc" "1" "exit status 1"
+is "$rc" "130" "exit status 130 (128 + SIGINT)"
 like "$(tail -n 1 "$T_TMP/err")" "interrupted" "the last line says it was interrupted"
 ndone=$(grep -c ': done (' "$T_TMP/err")
 ok "$([ "$ndone" -ge 1 ] && [ "$ndone" -lt 6 ]; echo $?)" "some but not all cells finished ($ndone of 6)"
@@ -53,6 +56,59 @@ if have_sql; then
         "the runs recorded are the first cells, in order"
 else
     skip 6 "no sqlite3 shell"
+fi
+
+# stop SIG DB [OPTION...]: l2d run of $cfg into DB, sent SIG once a run has
+# finished; sets rc (its exit status) and sent (0: the signal was sent while
+# l2d still ran); its stderr in $T_TMP/err.DB's name
+stop() {
+    _sig=$1 _db=$2
+    shift 2
+    "$L2D" run "$cfg" --db "$_db" "$@" 2>"$T_TMP/err.${_db##*/}" &
+    _pid=$!
+    _i=0
+    while ! grep -q ': done (' "$T_TMP/err.${_db##*/}" && kill -0 "$_pid" 2>/dev/null && [ "$_i" -lt 3000 ]; do
+        sleep 0.02
+        _i=$((_i + 1))
+    done
+    kill -"$_sig" "$_pid"
+    sent=$?
+    wait "$_pid"
+    rc=$?
+}
+stop TERM "$T_TMP/t.db"
+is "$sent|$rc" "0|143" "SIGTERM while running: exit status 143 (128 + SIGTERM)"
+like "$(tail -n 1 "$T_TMP/err.t.db")" "interrupted" "SIGTERM: the last line says the run was interrupted"
+nt=$(grep -c ': done (' "$T_TMP/err.t.db")
+ok "$([ "$nt" -ge 1 ] && [ "$nt" -lt 6 ]; echo $?)" "SIGTERM: some but not all cells finished ($nt of 6)"
+if have_sql; then
+    is "$(sql "$T_TMP/t.db" "SELECT count(*) FROM runs WHERE status = 'done'")|$(sql "$T_TMP/t.db" "SELECT count(*) FROM claims")" \
+        "$nt|0" "SIGTERM: the $nt finished runs are recorded, no claim is left"
+else
+    skip 1 "no sqlite3 shell"
+fi
+stop INT "$T_TMP/j.db" --jobs 2
+is "$sent|$rc" "0|130" "--jobs 2, SIGINT to l2d: passed on to the workers, exit status 130"
+like "$(grep -c '^\[w[01]\] l2d run: .*interrupted' "$T_TMP/err.j.db")" "^[12]$" "--jobs 2: a worker says it was interrupted"
+stop TERM "$T_TMP/k.db" --jobs 2
+is "$sent|$rc" "0|143" "--jobs 2, SIGTERM to l2d: exit status 143"
+if command -v setsid >/dev/null 2>&1; then
+    # a process group of its own, as a terminal's foreground job
+    setsid -w sh -c 'echo $$ >"$1"; exec "$2" run "$3" --db "$4" --jobs 2' sh \
+        "$T_TMP/pgid" "$L2D" "$cfg" "$T_TMP/g.db" 2>"$T_TMP/err.g" &
+    pid=$!
+    i=0
+    while ! grep -q ': done (' "$T_TMP/err.g" && kill -0 "$pid" 2>/dev/null && [ "$i" -lt 3000 ]; do
+        sleep 0.02
+        i=$((i + 1))
+    done
+    kill -INT "-$(cat "$T_TMP/pgid")"
+    wait "$pid"
+    rc=$?
+    is "$rc|$(grep -c '^\[w[01]\] l2d run: .*interrupted' "$T_TMP/err.g")" "130|2" \
+        "--jobs 2, SIGINT to the process group (a terminal's Ctrl-C): each worker stops its run and says so; 130"
+else
+    skip 1 "no setsid(1)"
 fi
 
 # resume: the rest runs, the interrupted cell included

@@ -8,7 +8,9 @@
 #include <string.h>
 #include <unistd.h>
 #include <errno.h>
+#include <sys/ioctl.h>
 #include <sys/wait.h>
+#include <time.h>
 #include "host/device_desc.h"
 
 #include "cli/cli_util.h"
@@ -50,19 +52,114 @@ static void usage(FILE *f)
             "else after L2D_CLAIM_LEASE seconds, default 300), so rerunning resumes.\n"
             "A cell is its settings: adding a seed or a sweep value, reordering a list or\n"
             "editing a comment reruns nothing done; changing a setting reruns its cells.\n"
+            "On a terminal, one status line (run i of n, the cell, its epoch, an estimate of\n"
+            "the sweep's time left from the mean of the runs finished so far) is redrawn in\n"
+            "place, cut to the terminal's width; each finished run keeps a line.\n"
+            "[experiment] threads = N: CPU threads of a run (default 1). The small-MLP path\n"
+            "gives the same bits for any N, but the OpenBLAS GEMM path (wider models, CNNs,\n"
+            "CPUs without AVX2) does not, and threads is no setting of a cell (a rerun with\n"
+            "another N counts as done), so the default does not follow the machine.\n"
+            "Ctrl-C (SIGINT) or SIGTERM stops the run in training (it is not recorded: a\n"
+            "rerun trains it) and ends the sweep; a second one stops at once.\n"
             "Exit status: 0 all runs done, 1 a run failed (recorded as failed), 2 bad usage,\n"
-            "configuration or device (nothing ran, nothing written).\n");
+            "configuration or device (nothing ran, nothing written), 130 interrupted\n"
+            "(SIGINT), 143 terminated (SIGTERM).\n");
 }
 
+/* What l2d run shows. On a terminal (one worker), one status line redrawn in
+ * place: run i of n, the cell, its epoch and an estimate of the time the
+ * sweep has left, cut to the terminal's width (never wrapped, so that "\r"
+ * redraws it); each finished run then gets a line of its own. Not on a
+ * terminal: one line per run. */
 struct view {
     int tty, quiet;
     int line_open;
-    const char *who; /* "[w1] " with --jobs, else "" */
+    const char *who;    /* "[w1] " with --jobs, else "" */
+    double cell_t0;     /* when the current cell started (monotonic) */
+    double spent;       /* seconds of the cells finished in this invocation */
+    size_t finished;
 };
+
+static double now_mono(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (double)ts.tv_sec + ts.tv_nsec * 1e-9;
+}
+
+/* Columns of the terminal on stderr: TIOCGWINSZ, else $COLUMNS (a terminal
+ * whose size was never set, e.g. a pseudo-terminal says 0), else 80. */
+static int term_width(void)
+{
+    struct winsize ws;
+    if (!ioctl(2, TIOCGWINSZ, &ws) && ws.ws_col > 0) return ws.ws_col;
+    const char *c = getenv("COLUMNS");
+    long n = c ? strtol(c, NULL, 10) : 0;
+    return n > 0 && n < 10000 ? (int)n : 80;
+}
+
+/* Columns a UTF-8 string takes (one per character), and the bytes of its
+ * first `cols` columns. */
+static size_t columns(const char *s)
+{
+    size_t n = 0;
+    for (; *s; s++) n += ((unsigned char)*s & 0xC0) != 0x80;
+    return n;
+}
+
+static size_t prefix_bytes(const char *s, size_t cols)
+{
+    size_t b = 0;
+    for (size_t n = 0; s[b]; b++) {
+        if (((unsigned char)s[b] & 0xC0) != 0x80 && n++ == cols) break;
+    }
+    return b;
+}
+
+/* "ETA --" before any cell of this invocation finished; then the mean time
+ * of the finished cells times the cells left, less the current cell's time. */
+static void eta_text(const struct view *v, const struct l2d_run_event *ev, char *out, size_t len)
+{
+    if (!v->finished) {
+        snprintf(out, len, "ETA --");
+        return;
+    }
+    double mean = v->spent / (double)v->finished, cur = now_mono() - v->cell_t0;
+    double left = mean * (double)ev->nleft + (cur < mean ? mean - cur : 0);
+    long s = (long)(left + 0.5);
+    if (s < 60) snprintf(out, len, "ETA %lds", s);
+    else if (s < 3600) snprintf(out, len, "ETA %ldm%02lds", s / 60, s % 60);
+    else snprintf(out, len, "ETA %ldh%02ldm", s / 3600, s / 60 % 60);
+}
+
+/* The status line: "[run i/n ETA t] CELL  WHAT  EXTRA", fitted to the width
+ * less one column (a line that fills the last column wraps on some
+ * terminals): EXTRA goes first, then the cell's end, then whatever is left. */
+static void draw_status(struct view *v, const struct l2d_run_event *ev, const char *what, const char *extra)
+{
+    char eta[32], head[96], line[1024];
+    eta_text(v, ev, eta, sizeof eta);
+    snprintf(head, sizeof head, "[run %zu/%zu %s] ", ev->cell, ev->ntodo, eta);
+    size_t width = (size_t)term_width(), room = width > 1 ? width - 1 : 1;
+    const char *cell = ev->cell_id ? ev->cell_id : "";
+    size_t fixed = columns(head) + columns(what);
+    if (fixed + columns(cell) + columns(extra) <= room) {
+        snprintf(line, sizeof line, "%s%s%s%s", head, cell, what, extra);
+    } else if (fixed + columns(cell) <= room) {
+        snprintf(line, sizeof line, "%s%s%s", head, cell, what);
+    } else if (fixed + 4 <= room) { /* the cell's start and "..." */
+        snprintf(line, sizeof line, "%s%.*s...%s", head, (int)prefix_bytes(cell, room - fixed - 3), cell, what);
+    } else {
+        snprintf(line, sizeof line, "%s%s%s", head, cell, what);
+    }
+    line[prefix_bytes(line, room)] = 0;
+    fprintf(stderr, "\r\033[K%s", line);
+    v->line_open = 1;
+}
 
 static void end_line(struct view *v)
 {
-    if (v->line_open) fputc('\n', stderr);
+    if (v->line_open) fputs(v->tty ? "\r\033[K" : "\n", stderr);
     v->line_open = 0;
 }
 
@@ -70,6 +167,7 @@ static void on_event(void *self, const struct l2d_run_event *ev)
 {
     struct view *v = self;
     if (v->quiet) return;
+    char what[L2D_ERRMSG_MAX + 64], extra[96];
     switch (ev->kind) {
     case L2D_EV_PLAN:
         fprintf(stderr, "%sl2d run: %s\n", v->who, ev->message);
@@ -78,29 +176,30 @@ static void on_event(void *self, const struct l2d_run_event *ev)
         fprintf(stderr, "[cell %zu/%zu] %s: %s\n", ev->cell, ev->ntodo, ev->cell_id, ev->message);
         break;
     case L2D_EV_CELL_START:
-        if (v->tty) {
-            fprintf(stderr, "\r\033[K[run %zu/%zu] %s", ev->cell, ev->ntodo, ev->cell_id);
-            v->line_open = 1;
-        }
+        v->cell_t0 = now_mono();
+        if (v->tty) draw_status(v, ev, "", "");
         break;
     case L2D_EV_STAGE:
         if (!ev->cell_id) {
+            end_line(v);
             fprintf(stderr, "%sl2d run: %s\n", v->who, ev->message);
         } else if (v->tty) {
-            fprintf(stderr, "\r\033[K[run %zu/%zu] %s: %s", ev->cell, ev->ntodo, ev->cell_id, ev->message);
-            v->line_open = 1;
+            snprintf(what, sizeof what, ": %s", ev->message);
+            draw_status(v, ev, what, "");
         }
         break;
     case L2D_EV_EPOCH:
         if (v->tty) {
-            fprintf(stderr, "\r\033[K[run %zu/%zu] %s  epoch %d/%d  loss %.4g  val risk %.4g",
-                    ev->cell, ev->ntodo, ev->cell_id, ev->epoch, ev->epochs, ev->loss, ev->risk);
-            v->line_open = 1;
+            snprintf(what, sizeof what, "  epoch %d/%d", ev->epoch, ev->epochs);
+            snprintf(extra, sizeof extra, "  loss %.4g  val risk %.4g", ev->loss, ev->risk);
+            draw_status(v, ev, what, extra);
         }
         break;
     case L2D_EV_CELL_DONE:
-        if (v->tty) end_line(v);
-        else fprintf(stderr, "%s[run %zu/%zu] %s: done (%s)\n", v->who, ev->cell, ev->ntodo, ev->cell_id, ev->message);
+        v->spent += now_mono() - v->cell_t0;
+        v->finished++;
+        end_line(v);
+        fprintf(stderr, "%s[run %zu/%zu] %s: done (%s)\n", v->who, ev->cell, ev->ntodo, ev->cell_id, ev->message);
         break;
     case L2D_EV_CELL_SKIP:
         end_line(v);
@@ -111,6 +210,8 @@ static void on_event(void *self, const struct l2d_run_event *ev)
         fprintf(stderr, "l2d run: note: %s\n", ev->message);
         break;
     case L2D_EV_CELL_FAIL:
+        v->spent += now_mono() - v->cell_t0;
+        v->finished++;
         end_line(v);
         fprintf(stderr, "%s[run %zu/%zu] %s: FAILED: %s\n", v->who, ev->cell, ev->ntodo, ev->cell_id, ev->message);
         break;
@@ -124,9 +225,16 @@ static void free_strings(char **s, size_t n)
     free(s);
 }
 
+/* The first SIGINT or SIGTERM: the run in training stops and the sweep ends
+ * (runner.c: the interrupted cell is not recorded, its claim is dropped);
+ * l2d run then exits 128 + the signal (130, 143), as a shell says a process
+ * the signal ended. */
+static volatile sig_atomic_t caught;
+
 static void on_signal(int sig)
 {
     l2d_interrupted = 1;
+    if (!caught) caught = sig;
     signal(sig, SIG_DFL); /* a second Ctrl-C (or SIGTERM) stops at once */
 }
 
@@ -185,8 +293,30 @@ static long nworkers;
 static void forward(int sig)
 {
     l2d_interrupted = 1;
+    if (!caught) caught = sig;
     for (long k = 0; k < nworkers; k++)
         if (workers[k] > 0) kill(workers[k], sig);
+}
+
+/* A worker's: a Ctrl-C on a terminal reaches the whole process group, and
+ * the parent passes it on too (for a signal sent to it alone), so a worker
+ * gets the one signal twice; only one more than half a second after the
+ * first stops it at once. */
+static double first_signal;
+
+static void on_worker_signal(int sig)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    double t = (double)ts.tv_sec + ts.tv_nsec * 1e-9;
+    if (!caught) {
+        caught = sig;
+        l2d_interrupted = 1;
+        first_signal = t;
+    } else if (t - first_signal > 0.5) {
+        signal(sig, SIG_DFL);
+        raise(sig);
+    }
 }
 
 /* --jobs K: K processes on one database; they share the cells through
@@ -202,8 +332,8 @@ static int run_workers(const struct l2d_run_opts *base, struct view *view, long 
             break;
         }
         if (pid == 0) {
-            signal(SIGINT, on_signal);
-            signal(SIGTERM, on_signal);
+            signal(SIGINT, on_worker_signal);
+            signal(SIGTERM, on_worker_signal);
             char who[32];
             snprintf(who, sizeof who, "[w%ld] ", k);
             struct view v = *view;
@@ -221,7 +351,7 @@ static int run_workers(const struct l2d_run_opts *base, struct view *view, long 
                 fprintf(stderr, "%sl2d run: %zu ran, %zu already done; results in %s\n", who, sum.ran, sum.skipped,
                         sum.db_path);
             fflush(stderr);
-            _exit(rc ? (sum.started ? 1 : 2) : 0);
+            _exit(caught ? 128 + caught : rc ? (sum.started ? 1 : 2) : 0);
         }
         workers[nworkers++] = pid;
     }
@@ -235,7 +365,7 @@ static int run_workers(const struct l2d_run_opts *base, struct view *view, long 
         if (code > worst) worst = code;
         workers[k] = 0;
     }
-    return worst;
+    return caught ? 128 + caught : worst;
 }
 
 int l2d_cmd_run(int argc, char **argv)
@@ -323,7 +453,7 @@ int l2d_cmd_run(int argc, char **argv)
     double lease = 0;
     const char *le = getenv("L2D_CLAIM_LEASE");
     if (le && *le) lease = atof(le);
-    struct view view = {isatty(2) && njobs == 1, quiet, 0, ""};
+    struct view view = {.tty = isatty(2) && njobs == 1, .quiet = quiet, .who = ""};
     struct l2d_run_opts o = {config, sets, nsets, db, ppath, si, sn, dry, on_event, &view, device, lease, 0, 0};
     signal(SIGINT, on_signal);
     signal(SIGTERM, on_signal);
@@ -362,6 +492,7 @@ int l2d_cmd_run(int argc, char **argv)
     free(sets);
     if (rc) {
         fprintf(stderr, "l2d run: %s\n", err.msg);
+        if (caught) return 128 + caught;
         /* refused before any work (bad configuration): a usage error */
         return sum.started ? 1 : 2;
     }
@@ -371,5 +502,5 @@ int l2d_cmd_run(int argc, char **argv)
     if (!quiet && !dry)
         fprintf(stderr, "l2d run: %zu ran, %zu already done%s; results in %s\n", sum.ran, sum.skipped,
                 sum.others_failed ? ", some failed in another worker" : "", sum.db_path);
-    return 0;
+    return caught ? 128 + caught : 0;
 }

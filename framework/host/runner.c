@@ -43,6 +43,7 @@ static double now_unix(void)
 struct ctx {
     const struct l2d_run_opts *o;
     size_t cell, ncells, ntodo;
+    size_t nleft;                      /* cells after this one still to train */
     const char *cell_id;
     const struct l2d_device_desc *dev; /* where the cells run */
     struct l2d_store *st;              /* claims are renewed while a cell trains */
@@ -64,7 +65,7 @@ static void emit(struct ctx *c, enum l2d_run_event_kind kind, const char *fmt, .
         vsnprintf(msg, sizeof msg, fmt, ap);
         va_end(ap);
     }
-    struct l2d_run_event ev = {kind, c->cell, c->ncells, c->ntodo, c->cell_id, 0, 0, NAN, NAN, msg};
+    struct l2d_run_event ev = {kind, c->cell, c->ncells, c->ntodo, c->cell_id, 0, 0, NAN, NAN, msg, c->nleft};
     c->o->event(c->o->event_self, &ev);
 }
 
@@ -105,7 +106,7 @@ static void on_epoch(void *self, int epoch, int epochs, double loss, double risk
     struct ctx *c = self;
     renew(c);
     if (!c->o->event) return;
-    struct l2d_run_event ev = {L2D_EV_EPOCH, c->cell, c->ncells, c->ntodo, c->cell_id, epoch, epochs, loss, risk, ""};
+    struct l2d_run_event ev = {L2D_EV_EPOCH, c->cell, c->ncells, c->ntodo, c->cell_id, epoch, epochs, loss, risk, "", c->nleft};
     c->o->event(c->o->event_self, &ev);
 }
 
@@ -414,6 +415,13 @@ static int run_cells(struct ctx *c, struct l2d_store *st, int64_t exp_id, const 
     double since = now_unix();
     size_t n = l2d_cellset_count(cs), npend = 0;
     size_t *pend = NULL;
+    c->nleft = 0; /* the shard's cells not done at the start */
+    for (size_t i = 0; i < n; i++) {
+        char key[33];
+        l2d_cellset_key(cs, i, key, NULL);
+        const struct l2d_key_state *k = l2d_key_state_find(ks, nks, key);
+        c->nleft += in_shard(o, i) && !(k && k->done);
+    }
     for (int pass = 0; !rc && !stop; pass++) {
         size_t np = 0, count = pass ? npend : n;
         if (pass && !npend) break;
@@ -425,6 +433,7 @@ static int run_cells(struct ctx *c, struct l2d_store *st, int64_t exp_id, const 
             char key[33];
             l2d_cellset_key(cs, i, key, NULL);
             const struct l2d_key_state *k = pass ? NULL : l2d_key_state_find(ks, nks, key);
+            if (!pass && !(k && k->done) && c->nleft) c->nleft--;
             int state = L2D_CLAIM_DONE;
             if (l2d_interrupted) {
                 rc = l2d_seterr(err, L2D_EINTERRUPTED, "interrupted");

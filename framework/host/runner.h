@@ -27,6 +27,9 @@ struct l2d_run_event {
     int epoch, epochs;
     double loss, risk;
     const char *message;
+    size_t nleft;                /* cells of the shard after this one that were
+                                    not done when the sweep started: what is
+                                    left to train (for an estimate of the time) */
 };
 
 typedef void (*l2d_run_event_fn)(void *self, const struct l2d_run_event *ev);
