@@ -11,3 +11,7 @@ AM_TESTS_ENVIRONMENT += \
 # Installing relinks the plugins, which briefly moves plugins/.libs/*.so
 # aside: run this test only after every other test has finished with them.
 t/install.log: $(TEST_LOGS:t/install.log=)
+
+# the test's DESTDIR (inside the build tree on purpose), should it be stopped
+clean-local:
+	-rm -rf t/install.dest

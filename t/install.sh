@@ -13,7 +13,10 @@ command -v "$PKG_CONFIG" >/dev/null 2>&1 || skip_all "pkg-config not found"
 command -v "${CC%% *}" >/dev/null 2>&1 || skip_all "no C compiler ($CC)"
 plan 38
 mk_tmp
-dest=$T_TMP/dest
+# DESTDIR inside the build tree: the l2d installed there is still not the
+# build tree's, and must not search the build tree's plugins
+dest=$top_builddir/t/install.dest
+rm -rf "$dest" && trap 'rm -rf "$T_TMP" "$dest"' EXIT
 skip() { T_N=$((T_N + 1)); echo "ok $T_N # SKIP $1"; }
 show() { sed 's/^/#   /' "$1"; }
 
@@ -65,7 +68,8 @@ like "$out" "square: gradient vs finite differences, 5 agents.*: ok" "its gradie
 like "$out" "square\.so: ok$" "plugin-check passes"
 
 # Without --plugin-path (and L2D_PLUGIN_PATH empty) only $pkglibdir is
-# searched, never the build tree; it is empty unless l2d is installed there.
+# searched, never the build tree (though this DESTDIR lies inside it); it is
+# empty unless l2d is installed there.
 out=$(cd "$T_TMP" && "$l2d" plugins 2>&1)
 files=$(printf '%s\n' "$out" | sed -n 's/^ *file: //p')
 if [ -z "$files" ]; then
@@ -79,12 +83,13 @@ fi
 # the search order it gives, not among the places a data file is looked for
 # (a relative path: the working directory, then $pkgdatadir; not installed
 # there yet, with DESTDIR)
-# notree TEXT DESCRIPTION: TEXT names neither tree (the install prefix aside,
-# which lies under the source tree in make distcheck)
+# notree TEXT DESCRIPTION: TEXT names neither tree (DESTDIR and the install
+# prefix aside: they lie inside the build tree here and the source tree in
+# make distcheck)
 notree() {
-    is "$(printf '%s\n' "$1" | awk -v p="$inst_prefix" -v b="$top_builddir" -v s="$top_srcdir" '
-        { while (p != "" && (i = index($0, p)) > 0) $0 = substr($0, 1, i - 1) substr($0, i + length(p))
-          if (index($0, b) || index($0, s)) print }')" "" "$2"
+    is "$(printf '%s\n' "$1" | awk -v d="$dest" -v p="$inst_prefix" -v b="$top_builddir" -v s="$top_srcdir" '
+        function cut(x) { while (x != "" && (i = index($0, x)) > 0) $0 = substr($0, 1, i - 1) substr($0, i + length(x)) }
+        { cut(d); cut(p); if (index($0, b) || index($0, s)) print }')" "" "$2"
 }
 out=$("$l2d" --version 2>&1); notree "$out" "l2d --version names no build or source tree"
 out=$("$l2d" plugins --help 2>&1)
