@@ -14,8 +14,7 @@ TESTS += t/test_synthetic
 
 check_PROGRAMS += t/test_csv
 t_test_csv_SOURCES = t/test_csv.c plugins/datasets/csv.c plugins/datasets/csv_parse.c
-t_test_csv_CPPFLAGS = $(AM_CPPFLAGS) -I$(top_srcdir)/plugins/datasets \
-	-DL2D_PKGDATADIR='"$(pkgdatadir)"'
+t_test_csv_CPPFLAGS = $(AM_CPPFLAGS) -I$(top_srcdir)/plugins/datasets
 t_test_csv_LDADD = framework/libl2d.la
 TESTS += t/test_csv
 EXTRA_DIST += t/data/csv/small.csv t/data/csv/crlf.csv t/data/csv/missing.csv \

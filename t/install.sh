@@ -2,15 +2,21 @@
 # `make install` into a scratch DESTDIR gives a usable l2d: with the
 # installed pkg-config file and headers, examples/surrogate-square builds out
 # of tree with its own Makefile; the INSTALLED l2d checks it, lists it and
-# trains the quickstart with it, finding plugins only where it is told to.
+# trains the quickstart with it, finding plugins only where it is told to,
+# and never naming the build or source tree. Then `make prefix=... install`
+# to another prefix (the build follows it, no `make clean`): that l2d finds
+# its plugins and runs an installed experiment, data and all, from anywhere.
 . "$top_srcdir/t/lib.sh"
 : "${MAKE:=make}" "${CC:=cc}" "${PKG_CONFIG:=pkg-config}"
-: "${inst_bindir:?}" "${inst_libdir:?}" "${inst_pkglibdir:?}" "${inst_includedir:?}" "${inst_pkgdatadir:?}"
+: "${inst_prefix:?}" "${inst_bindir:?}" "${inst_libdir:?}" "${inst_pkglibdir:?}" "${inst_includedir:?}" "${inst_pkgdatadir:?}" "${inst_docdir:?}"
 command -v "$PKG_CONFIG" >/dev/null 2>&1 || skip_all "pkg-config not found"
 command -v "${CC%% *}" >/dev/null 2>&1 || skip_all "no C compiler ($CC)"
-plan 25
+plan 38
 mk_tmp
-dest=$T_TMP/dest
+# DESTDIR inside the build tree: the l2d installed there is still not the
+# build tree's, and must not search the build tree's plugins
+dest=$top_builddir/t/install.dest
+rm -rf "$dest" && trap 'rm -rf "$T_TMP" "$dest"' EXIT
 skip() { T_N=$((T_N + 1)); echo "ok $T_N # SKIP $1"; }
 show() { sed 's/^/#   /' "$1"; }
 
@@ -26,10 +32,13 @@ for f in "$inst_bindir/l2d" "$inst_libdir/libl2d.so" "$inst_libdir/pkgconfig/l2d
     "$inst_includedir/l2d/plugin.h" "$inst_includedir/l2d/engine.h" \
     "$inst_includedir/l2d/l2d.h" "$inst_includedir/l2d/dataprep.h" "$inst_includedir/l2d/model.h" \
     "$inst_pkglibdir/ce.so" "$inst_pkglibdir/synthetic.so" "$inst_pkglibdir/network.so" \
-    "$inst_pkgdatadir/data/california_housing.csv"; do
+    "$inst_pkgdatadir/data/california_housing.csv" "$inst_pkgdatadir/experiments/quickstart.ini" \
+    "$inst_pkgdatadir/experiments/mt_table1_housing.ini" "$inst_docdir/README.md" \
+    "$inst_docdir/docs/math.md" "$inst_docdir/docs/writing-plugins.md" \
+    "$inst_docdir/examples/surrogate-square/square.c" "$inst_docdir/examples/surrogate-square/Makefile"; do
     [ -e "$dest$f" ] || missing="$missing $f"
 done
-is "$missing" "" "binary, library, pkg-config file, public headers, plugins and data installed"
+is "$missing" "" "binary, library, pkg-config file, headers, plugins, data, experiments, docs, example installed"
 is "$(cd "$dest$inst_pkglibdir" && ls | grep -v '\.so$')" "" "the plugin directory holds only .so files"
 
 # pkg-config finds the installed l2d; the sysroot points -I into DESTDIR
@@ -37,10 +46,12 @@ PKG_CONFIG_PATH=$dest$inst_libdir/pkgconfig PKG_CONFIG_SYSROOT_DIR=$dest
 export PKG_CONFIG_PATH PKG_CONFIG_SYSROOT_DIR
 cflags=$("$PKG_CONFIG" --cflags l2d); ok $? "pkg-config --cflags l2d"
 is "$(echo $cflags)" "-I$dest$inst_includedir" "Cflags point at the installed headers"
+is "$(echo $("$PKG_CONFIG" --libs l2d))" "-L$dest$inst_libdir -ll2d" "Libs point at the installed library"
 
-# the example, copied (the source tree may be read-only) and built on its own
+# the installed example, copied (the install is read-only to a user) and
+# built on its own
 ex=$T_TMP/surrogate-square
-cp -R "$top_srcdir/examples/surrogate-square" "$ex" && chmod -R u+w "$ex"
+cp -R "$dest$inst_docdir/examples/surrogate-square" "$ex" && chmod -R u+w "$ex"
 (cd "$ex" && MAKEFLAGS= MFLAGS= MAKELEVEL= "$MAKE" CC="$CC") >"$T_TMP/ex.log" 2>&1
 rc=$?; ok $rc "examples/surrogate-square builds with its own Makefile"
 [ $rc -eq 0 ] || show "$T_TMP/ex.log"
@@ -57,7 +68,8 @@ like "$out" "square: gradient vs finite differences, 5 agents.*: ok" "its gradie
 like "$out" "square\.so: ok$" "plugin-check passes"
 
 # Without --plugin-path (and L2D_PLUGIN_PATH empty) only $pkglibdir is
-# searched, never the build tree; it is empty unless l2d is installed there.
+# searched, never the build tree (though this DESTDIR lies inside it); it is
+# empty unless l2d is installed there.
 out=$(cd "$T_TMP" && "$l2d" plugins 2>&1)
 files=$(printf '%s\n' "$out" | sed -n 's/^ *file: //p')
 if [ -z "$files" ]; then
@@ -66,6 +78,31 @@ else
     is "$(printf '%s\n' "$files" | awk -v d="$inst_pkglibdir/" 'index($0, d) != 1')" "" \
         "without --plugin-path: plugins from $inst_pkglibdir only"
 fi
+
+# the installed l2d names no build or source tree: not in --version, not in
+# the search order it gives, not among the places a data file is looked for
+# (a relative path: the working directory, then $pkgdatadir; not installed
+# there yet, with DESTDIR)
+# notree TEXT DESCRIPTION: TEXT names neither tree (DESTDIR and the install
+# prefix aside: they lie inside the build tree here and the source tree in
+# make distcheck)
+notree() {
+    is "$(printf '%s\n' "$1" | awk -v d="$dest" -v p="$inst_prefix" -v b="$top_builddir" -v s="$top_srcdir" '
+        function cut(x) { while (x != "" && (i = index($0, x)) > 0) $0 = substr($0, 1, i - 1) substr($0, i + length(x)) }
+        { cut(d); cut(p); if (index($0, b) || index($0, s)) print }')" "" "$2"
+}
+out=$("$l2d" --version 2>&1); notree "$out" "l2d --version names no build or source tree"
+out=$("$l2d" plugins --help 2>&1)
+like "$out" "^Search order: --plugin-path, \\\$L2D_PLUGIN_PATH, $inst_pkglibdir\\.$" \
+    "l2d plugins --help: the search order ends at $inst_pkglibdir"
+like "$("$L2D" plugins --help 2>&1)" "then this build tree's $top_builddir/plugins/\\.libs\\.$" \
+    "(the build tree's l2d also searches its plugins/.libs, and says so)"
+mkdir -p "$T_TMP/elsewhere"
+out=$(cd "$T_TMP/elsewhere" && "$l2d" run "$dest$inst_pkgdatadir/experiments/mt_table1_housing.ini" \
+    --plugin-path "$dest$inst_pkglibdir" --db "$T_TMP/nodata.db" 2>&1)
+like "$out" "cannot open 'data/california_housing.csv' \\(tried data/california_housing.csv, $inst_pkgdatadir/data/california_housing.csv\\)" \
+    "a relative data path: the working directory, then $inst_pkgdatadir, never the source tree"
+notree "$out" "... and the message names no build or source tree"
 
 out=$("$l2d" plugins --plugin-path "$path" --kind surrogate --brief 2>&1); ok $? "l2d plugins --plugin-path"
 like "$out" "^surrogate +square +1\.0 " "lists square"
@@ -116,4 +153,31 @@ MAKEFLAGS= MFLAGS= MAKELEVEL= "$MAKE" -s -C "$top_builddir" uninstall DESTDIR="$
     >"$T_TMP/uninstall.log" 2>&1
 ok $? "make uninstall DESTDIR=..."
 is "$(find "$dest" ! -type d)" "" "uninstall leaves no file behind"
+
+# Another prefix, given to make alone: what has the installation directories
+# compiled in is rebuilt and relinked, and libtool installs there (it used to
+# refuse to install plugins linked for the configured prefix until `make
+# clean`). That l2d, not told where, finds its plugins and runs an installed
+# experiment from anywhere: the csv plugin finds data/... under $pkgdatadir.
+p2=$T_TMP/p2
+MAKEFLAGS= MFLAGS= MAKELEVEL= "$MAKE" -s -C "$top_builddir" install prefix="$p2" \
+    >"$T_TMP/install2.log" 2>&1
+rc=$?; ok $rc "make install prefix=... (another prefix, no make clean)"
+[ $rc -eq 0 ] || show "$T_TMP/install2.log"
+out=$(cd "$T_TMP/elsewhere" && env -u LD_LIBRARY_PATH "$p2/bin/l2d" plugins --kind dataset --brief 2>&1)
+like "$out" "^dataset +csv " "the l2d of that prefix finds its own plugins, unasked"
+out=$(cd "$T_TMP/elsewhere" && env -u LD_LIBRARY_PATH "$p2/bin/l2d" plugins csv 2>&1)
+like "$out" "file: $p2/lib/l2d/csv\\.so" "... in $p2/lib/l2d"
+out=$(cd "$T_TMP/elsewhere" && env -u LD_LIBRARY_PATH "$p2/bin/l2d" run \
+    "$p2/share/l2d/experiments/mt_table1_housing.ini" --db "$T_TMP/mt.db" --set experiment.seeds=0 \
+    --set agent.model.epochs=1 --set train.epochs=1 2>&1)
+rc=$?; ok $rc "the installed MT Table 1 experiment runs from anywhere, its data from $p2/share/l2d/data"
+[ $rc -eq 0 ] || printf '%s\n' "$out" | sed 's/^/#   /'
+like "$out" "3 ran, 0 already done" "... all 3 methods, one seed"
+MAKEFLAGS= MFLAGS= MAKELEVEL= "$MAKE" -s -C "$top_builddir" uninstall prefix="$p2" >/dev/null 2>&1
+# back to the configured prefix: the build follows again
+MAKEFLAGS= MFLAGS= MAKELEVEL= "$MAKE" -s -C "$top_builddir" all >"$T_TMP/rebuild.log" 2>&1
+rc=$?; ok $rc "make: the build follows the configured prefix again"
+[ $rc -eq 0 ] || show "$T_TMP/rebuild.log"
+like "$("$L2D" plugins --help 2>&1)" "$inst_pkglibdir, then this build tree" "the build tree's l2d searches $inst_pkglibdir again"
 done_testing

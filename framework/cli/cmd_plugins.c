@@ -7,6 +7,7 @@
 
 #include "cli/commands.h"
 #include "cli/cli_util.h"
+#include "host/dirs.h"
 #include "host/loader.h"
 #include "host/params.h"
 #include "host/plugin_check.h"
@@ -60,8 +61,12 @@ static void plugins_usage(FILE *f)
             "  --plugin-path DIRS  search these ':'-separated directories first\n"
             "  --kind KIND         only dataset, agent, surrogate or attack plugins\n"
             "  --brief             one line per plugin\n"
-            "Search order: --plugin-path, $L2D_PLUGIN_PATH, %s, the build tree.\n",
-            L2D_PKGLIBDIR);
+            "Search order: --plugin-path, $L2D_PLUGIN_PATH, %s",
+            l2d_pkglibdir());
+    /* only the l2d of a build tree looks there, and only it says so */
+    const char *build = l2d_build_plugin_dir();
+    if (build) fprintf(f, ", then this build tree's %s", build);
+    fprintf(f, ".\n");
 }
 
 int l2d_cmd_plugins(int argc, char **argv)

@@ -1,4 +1,5 @@
 /* Plugin discovery: dlopen each .so, check every descriptor it exports. */
+#define _GNU_SOURCE /* dladdr */
 #include "config.h"
 
 #include "host/loader.h"
@@ -11,6 +12,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "host/dirs.h"
 #include "host/params.h"
 
 const char *l2d_kind_name(enum l2d_kind kind)
@@ -307,17 +309,33 @@ int l2d_registry_scan(struct l2d_registry *reg, const char *const *dirs, size_t 
     return rc;
 }
 
-/* Are we the binary built in this build tree? Then its plugins are found
- * without installing; an installed l2d never looks into a build tree. */
-static int running_from_build_tree(void)
+/* Is the libl2d in use the one built in this build tree (framework/.libs,
+ * where an uninstalled ./l2d or test program loads it from)? Then the build
+ * tree's plugins are found without installing; an installed libl2d never
+ * looks into a build tree, even one its prefix or DESTDIR lies under. */
+static int library_in_build_tree(void)
 {
-    char exe[4096];
-    ssize_t n = readlink("/proc/self/exe", exe, sizeof exe - 1);
-    if (n <= 0) return 0;
-    exe[n] = 0;
-    size_t len = strlen(L2D_ABS_BUILDDIR);
-    return !strncmp(exe, L2D_ABS_BUILDDIR, len) && exe[len] == '/';
+    static int cached = -1;
+    if (cached >= 0) return cached;
+    Dl_info info;
+    char *lib = NULL, *want = NULL;
+    if (dladdr((void *)library_in_build_tree, &info) && info.dli_fname)
+        lib = realpath(info.dli_fname, NULL);
+    want = realpath(L2D_ABS_BUILDDIR "/framework/.libs", NULL);
+    char *slash = lib ? strrchr(lib, '/') : NULL;
+    if (slash) *slash = 0;
+    cached = lib && want && slash && !strcmp(lib, want);
+    free(lib);
+    free(want);
+    return cached;
 }
+
+const char *l2d_build_plugin_dir(void)
+{
+    return library_in_build_tree() ? L2D_ABS_BUILDDIR "/plugins/.libs" : NULL;
+}
+
+const char *l2d_build_source_dir(void) { return library_in_build_tree() ? L2D_ABS_SRCDIR : NULL; }
 
 /* Append each ':'-separated entry of `list` to dirs. */
 static int split_path(const char *list, char ***dirs, size_t *n)
@@ -344,8 +362,7 @@ int l2d_registry_default(struct l2d_registry *reg, const char *extra, struct l2d
     char **dirs = NULL;
     size_t n = 0;
     int bad = split_path(extra, &dirs, &n) || split_path(getenv("L2D_PLUGIN_PATH"), &dirs, &n) ||
-              split_path(L2D_PKGLIBDIR, &dirs, &n) ||
-              (running_from_build_tree() && split_path(L2D_BUILD_PLUGIN_DIR, &dirs, &n));
+              split_path(l2d_pkglibdir(), &dirs, &n) || split_path(l2d_build_plugin_dir(), &dirs, &n);
     int rc = bad ? l2d_seterr(err, L2D_ENOMEM, "out of memory")
                  : l2d_registry_scan(reg, (const char *const *)dirs, n, err);
     for (size_t k = 0; k < n; k++) free(dirs[k]);

@@ -29,8 +29,8 @@
  * class or target is still dropped); missing = error stops at the first.
  *
  * A relative path is looked for under host->data_dir (else the working
- * directory), then under the installed data directory and the source tree,
- * so `path = data/california_housing.csv` works from a build tree and after
+ * directory), then under the installed data directory ($(pkgdatadir)) and,
+ * for the l2d of a build tree only, the source tree, so `path = data/california_housing.csv` works from a build tree and after
  * `make install`. The run seed picks the split; features are standardised
  * on the training split. */
 #include <errno.h>
@@ -43,6 +43,7 @@
 #include <unistd.h>
 
 #include "csv_parse.h"
+#include "host/dirs.h"
 #include "l2d/dataprep.h"
 #include "l2d/plugin.h"
 
@@ -50,7 +51,7 @@
 
 static const struct l2d_param_spec csv_params[] = {
     {"path", L2D_PARAM_STRING, NULL, 0, 0, NULL,
-     "CSV file; relative: data_dir (or cwd), then the installed data, then the source tree"},
+     "CSV file; relative: data_dir (or cwd), then the installed data (a build tree's l2d: then the source tree)"},
     {"delimiter", L2D_PARAM_STRING, ",", 0, 0, NULL,
      "field separator: ',' (comma), semicolon, tab (or \\t), pipe, whitespace (runs of "
      "blanks), or one other character; fields may be quoted (\"a,b\", \"\" for a quote)"},
@@ -128,12 +129,10 @@ static int resolve_path(const char *path, const char *data_dir, char *out, size_
         } else {
             cand[nc++] = path;
         }
-#ifdef L2D_PKGDATADIR
-        if (join(bufs[1], sizeof bufs[1], L2D_PKGDATADIR, path)) cand[nc++] = bufs[1];
-#endif
-#ifdef L2D_ABS_SRCDIR
-        if (join(bufs[2], sizeof bufs[2], L2D_ABS_SRCDIR, path)) cand[nc++] = bufs[2];
-#endif
+        /* the installed data; the source tree only for a build tree's libl2d */
+        if (join(bufs[1], sizeof bufs[1], l2d_pkgdatadir(), path)) cand[nc++] = bufs[1];
+        const char *src = l2d_build_source_dir();
+        if (src && join(bufs[2], sizeof bufs[2], src, path)) cand[nc++] = bufs[2];
     }
     for (size_t i = 0; i < nc; i++)
         if (readable(cand[i])) {

@@ -11,10 +11,10 @@ plugins_synthetic_la_LDFLAGS = $(plugin_flags)
 plugins_synthetic_la_LIBADD = $(plugin_libs)
 
 # csv: a table from a CSV file; looks for relative paths also under the
-# installed data directory and the source tree
+# installed data directory (and, for a build tree's l2d, the source tree)
 pkglib_LTLIBRARIES += plugins/csv.la
 plugins_csv_la_SOURCES = plugins/datasets/csv.c plugins/datasets/csv_parse.c
-plugins_csv_la_CPPFLAGS = $(AM_CPPFLAGS) -DL2D_PKGDATADIR='"$(pkgdatadir)"'
+plugins_csv_la_CPPFLAGS = $(AM_CPPFLAGS)
 plugins_csv_la_LDFLAGS = $(plugin_flags)
 plugins_csv_la_LIBADD = $(plugin_libs)
 noinst_HEADERS += plugins/datasets/csv_parse.h
