@@ -15,3 +15,9 @@ t/install.log: $(TEST_LOGS:t/install.log=)
 # the test's DESTDIR (inside the build tree on purpose), should it be stopped
 clean-local:
 	-rm -rf t/install.dest
+
+# the install test with its prefix switch, which rebuilds this tree in place:
+# alone, never beside other tests
+check-install-prefix: all
+	$(MAKE) $(AM_MAKEFLAGS) check TESTS=t/install.sh L2D_TEST_REBUILD=1
+.PHONY: check-install-prefix

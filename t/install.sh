@@ -11,7 +11,10 @@
 : "${inst_prefix:?}" "${inst_bindir:?}" "${inst_libdir:?}" "${inst_pkglibdir:?}" "${inst_includedir:?}" "${inst_pkgdatadir:?}" "${inst_docdir:?}"
 command -v "$PKG_CONFIG" >/dev/null 2>&1 || skip_all "pkg-config not found"
 command -v "${CC%% *}" >/dev/null 2>&1 || skip_all "no C compiler ($CC)"
-plan 38
+# The prefix switch at the end rebuilds and relinks this build tree in place,
+# which tests running beside it under a parallel `make check` would trip on:
+# it runs with L2D_TEST_REBUILD=1 alone (`make check-install-prefix`).
+if [ -n "${L2D_TEST_REBUILD:-}" ]; then plan 38; else plan 31; fi
 mk_tmp
 # DESTDIR inside the build tree: the l2d installed there is still not the
 # build tree's, and must not search the build tree's plugins
@@ -154,6 +157,7 @@ MAKEFLAGS= MFLAGS= MAKELEVEL= "$MAKE" -s -C "$top_builddir" uninstall DESTDIR="$
 ok $? "make uninstall DESTDIR=..."
 is "$(find "$dest" ! -type d)" "" "uninstall leaves no file behind"
 
+if [ -n "${L2D_TEST_REBUILD:-}" ]; then
 # Another prefix, given to make alone: what has the installation directories
 # compiled in is rebuilt and relinked, and libtool installs there (it used to
 # refuse to install plugins linked for the configured prefix until `make
@@ -180,4 +184,5 @@ MAKEFLAGS= MFLAGS= MAKELEVEL= "$MAKE" -s -C "$top_builddir" all >"$T_TMP/rebuild
 rc=$?; ok $rc "make: the build follows the configured prefix again"
 [ $rc -eq 0 ] || show "$T_TMP/rebuild.log"
 like "$("$L2D" plugins --help 2>&1)" "$inst_pkglibdir, then this build tree" "the build tree's l2d searches $inst_pkglibdir again"
+fi
 done_testing
