@@ -177,14 +177,19 @@ static int check_costs(const double *c, size_t n, size_t A, const char *split,
     return 0;
 }
 
-static int check_args(const struct l2d_train_cfg *cfg, const struct l2d_model *rej,
-                      const struct l2d_surrogate_inst *sur, const struct l2d_data *train,
-                      const double *c_train, const struct l2d_data *val, const double *c_val,
-                      const struct l2d_epoch_rec *epochs, struct l2d_error *err)
+int l2d_train_check_args(const struct l2d_train_cfg *cfg, const struct l2d_model *rej,
+                         const struct l2d_surrogate_inst *sur, const struct l2d_data *train,
+                         const double *c_train, const struct l2d_data *val, const double *c_val,
+                         const struct l2d_epoch_rec *epochs, struct l2d_error *err)
 {
     if (!cfg || !rej || !train || !epochs)
         return l2d_seterr(err, L2D_EINVAL, "training: missing config, rejector, data or records");
-    if (!sur || !sur->ops || (!sur->ops->loss && !sur->ops->train_batch))
+    const struct l2d_surrogate_ops *o = sur ? sur->ops : NULL;
+    /* a model on a device can train with device ops alone */
+    const int has_dev = o && l2d_model_device(rej) >= 0 &&
+                        L2D_OPS_HAS(o, struct l2d_surrogate_ops, train_batch_device) &&
+                        (o->loss_device || o->train_batch_device);
+    if (!o || (!o->loss && !o->train_batch && !has_dev))
         return l2d_seterr(err, L2D_EINVAL, "training: surrogate has neither loss nor train_batch");
     if (cfg->epochs < 1) return l2d_seterr(err, L2D_EINVAL, "train.epochs = %d: must be >= 1", cfg->epochs);
     if (cfg->select_best && cfg->select_adv && !sur->attack)
@@ -295,9 +300,8 @@ int l2d_train_rejector(const struct l2d_train_cfg *cfg, struct l2d_model *rej,
                        struct l2d_epoch_rec *epochs, struct l2d_train_result *res,
                        l2d_progress_fn progress, void *progress_self, struct l2d_error *err)
 {
-    int rc = check_args(cfg, rej, sur, train, c_train, val, c_val, epochs, err);
-    if (rc) return rc;
-    if (l2d_model_device(rej) >= 0) {
+    /* a GPU model goes to the device loop, which makes the same checks */
+    if (rej && sur && l2d_model_device(rej) >= 0) {
 #ifdef L2D_HAVE_CUDA
         return l2d_cuda_train_rejector_log(cfg, rej, sur, train, c_train, val, c_val, epochs, res,
                                            progress, progress_self, sur->log, sur->log_self, err);
@@ -305,6 +309,8 @@ int l2d_train_rejector(const struct l2d_train_cfg *cfg, struct l2d_model *rej,
         return l2d_seterr(err, L2D_EUNSUPPORTED, "training: a CUDA model in a build without CUDA");
 #endif
     }
+    int rc = l2d_train_check_args(cfg, rej, sur, train, c_train, val, c_val, epochs, err);
+    if (rc) return rc;
     const size_t n = train->n, dim = train->dim, A = l2d_model_out(rej);
     const size_t Bmax = cfg->batch < n ? cfg->batch : n;
     const size_t nb = (n + Bmax - 1) / Bmax;

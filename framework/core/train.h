@@ -87,6 +87,14 @@ int l2d_train_rejector(const struct l2d_train_cfg *cfg, struct l2d_model *rej,
                        struct l2d_epoch_rec *epochs, struct l2d_train_result *res,
                        l2d_progress_fn progress, void *progress_self, struct l2d_error *err);
 
+/* The checks of l2d_train_rejector's arguments, made before any work (the
+ * CUDA loop makes them too): a one-line L2D_EINVAL naming what is wrong. A
+ * surrogate with device ops only passes for a model on a device. */
+int l2d_train_check_args(const struct l2d_train_cfg *cfg, const struct l2d_model *rej,
+                         const struct l2d_surrogate_inst *sur, const struct l2d_data *train,
+                         const double *c_train, const struct l2d_data *val, const double *c_val,
+                         const struct l2d_epoch_rec *epochs, struct l2d_error *err);
+
 /* Mean surrogate loss and deferral risk (mean c_{argmax r}, ties to the
  * lowest index) of `rej` on a whole split, evaluated in chunks. `loss` may
  * be NULL (then `sur` may be NULL too). */

@@ -169,59 +169,20 @@ out:
 
 /* ---- set-up --------------------------------------------------------------- */
 
-static int check_costs(const double *c, size_t n, size_t A, const char *split,
-                       struct l2d_error *err)
-{
-    size_t bad;
-    if (!c) return l2d_seterr(err, L2D_EINVAL, "training: no %s costs", split);
-    if (!all_finite_d(c, n * A, &bad))
-        return l2d_seterr(err, L2D_EINVAL, "training: non-finite %s cost at row %zu, agent %zu",
-                          split, bad / A, bad % A);
-    return 0;
-}
-
-/* train.c's check_args, for a model handle. */
+/* train.c's checks, then what the device loop needs besides. */
 static int check_args(const struct l2d_train_cfg *cfg, const struct l2d_model *rej,
                       const struct l2d_surrogate_inst *sur, const struct l2d_data *train,
                       const double *c_train, const struct l2d_data *val, const double *c_val,
                       const struct l2d_epoch_rec *epochs, struct l2d_error *err)
 {
-    if (!cfg || !rej || !train || !epochs)
-        return l2d_seterr(err, L2D_EINVAL, "training: missing config, rejector, data or records");
+    int rc = l2d_train_check_args(cfg, rej, sur, train, c_train, val, c_val, epochs, err);
+    if (rc) return rc;
     if (rej->be != &l2d_model_backend_cuda || rej->device < 0)
         return l2d_seterr(err, L2D_EINVAL, "training on the GPU: the rejector is not a CUDA model");
-    const struct l2d_surrogate_ops *o = sur ? sur->ops : NULL;
-    int has_dev = o && L2D_OPS_HAS(o, struct l2d_surrogate_ops, train_batch_device) &&
-                  (o->loss_device || o->train_batch_device);
-    if (!o || (!o->loss && !o->train_batch && !has_dev))
-        return l2d_seterr(err, L2D_EINVAL, "training: surrogate has neither loss nor train_batch");
-    if (cfg->epochs < 1) return l2d_seterr(err, L2D_EINVAL, "train.epochs = %d: must be >= 1", cfg->epochs);
-    if (cfg->select_best && cfg->select_adv && !sur->attack)
-        return l2d_seterr(err, L2D_EINVAL, "train.select = val_adv_risk: no attack to validate with");
-    if (cfg->batch < 1) return l2d_seterr(err, L2D_EINVAL, "train.batch = 0: must be >= 1");
-    if (!(cfg->lr > 0) || !isfinite(cfg->lr))
-        return l2d_seterr(err, L2D_EINVAL, "train.lr = %g: must be finite and > 0", cfg->lr);
-    if (!(cfg->weight_decay >= 0) || !isfinite(cfg->weight_decay))
-        return l2d_seterr(err, L2D_EINVAL, "train.weight_decay = %g: must be >= 0",
-                          cfg->weight_decay);
-    if (!(cfg->warmup >= 0 && cfg->warmup <= 1))
-        return l2d_seterr(err, L2D_EINVAL, "train.warmup = %g: must lie in [0, 1]", cfg->warmup);
-    if (train->n == 0 || !train->x) return l2d_seterr(err, L2D_EINVAL, "training: empty training split");
     if (train->n > UINT32_MAX)
         return l2d_seterr(err, L2D_EINVAL, "training on the GPU: %zu rows (at most 2^32 - 1)",
                           train->n);
-    if (rej->in != train->dim || rej->out < 1)
-        return l2d_seterr(err, L2D_EINVAL, "training: rejector is %zu -> %zu, data dim is %zu",
-                          rej->in, rej->out, train->dim);
-    int rc = check_costs(c_train, train->n, rej->out, "training", err);
-    if (rc) return rc;
-    if (val && val->n > 0) {
-        if (val->dim != train->dim || !val->x)
-            return l2d_seterr(err, L2D_EINVAL, "training: validation dim %zu, training dim %zu",
-                              val->dim, train->dim);
-        rc = check_costs(c_val, val->n, rej->out, "validation", err);
-    }
-    return rc;
+    return 0;
 }
 
 static void free_run(struct run *r)
