@@ -95,13 +95,9 @@ static int rej_value_grad(void *self, const float *x, size_t B, double *value, f
     return o->mctx->backward(o->mctx->self, x, B, o->dscores, grad, 0, err);
 }
 
-static int setup(struct l2d_rej_objective *o, const double *c, size_t B, double nu, int target,
-                 struct l2d_error *err)
+int l2d_rej_objective_check(const double *c, size_t B, size_t A, double nu, int target,
+                            struct l2d_error *err)
 {
-    const struct l2d_model_ctx *m = o->mctx;
-    const size_t A = m->n_agents;
-    if (!m->forward || !m->backward || m->dim == 0 || A == 0)
-        return l2d_seterr(err, L2D_EINVAL, "attack objective: incomplete model context");
     if (!c && B) return l2d_seterr(err, L2D_EINVAL, "attack objective: no costs");
     if (!isfinite(nu) || nu < 0.0)
         return l2d_seterr(err, L2D_EINVAL, "attack objective: nu = %g is not a finite value >= 0",
@@ -109,6 +105,18 @@ static int setup(struct l2d_rej_objective *o, const double *c, size_t B, double 
     if (target < -1 || (target >= 0 && (size_t)target >= A))
         return l2d_seterr(err, L2D_EINVAL, "attack objective: target agent %d is not in [0, %zu)",
                           target, A);
+    return 0;
+}
+
+static int setup(struct l2d_rej_objective *o, const double *c, size_t B, double nu, int target,
+                 struct l2d_error *err)
+{
+    const struct l2d_model_ctx *m = o->mctx;
+    const size_t A = m->n_agents;
+    if (!m->forward || !m->backward || m->dim == 0 || A == 0)
+        return l2d_seterr(err, L2D_EINVAL, "attack objective: incomplete model context");
+    int rc = l2d_rej_objective_check(c, B, A, nu, target, err);
+    if (rc) return rc;
     o->c = c;
     o->B = B;
     o->A = A;

@@ -24,6 +24,11 @@
 int l2d_rej_objective_score(const double *r, const double *c, size_t A, double nu, int target,
                             double *value, double *dr, struct l2d_error *err);
 
+/* The arguments every objective checks, on the host or a device: costs
+ * for B > 0 rows, nu finite and >= 0, target -1 or an agent in [0, A). */
+int l2d_rej_objective_check(const double *c, size_t B, size_t A, double nu, int target,
+                            struct l2d_error *err);
+
 /* The objective over one batch. obj comes first so that &o->obj is what an
  * attack receives; obj.self points back at this struct. value_grad(x', B)
  * must be called with the B rows whose clean costs are c (row i of x' is

@@ -8,6 +8,7 @@
 #include "cuda/cuda_check.h"
 #include "cuda/kernels.h"
 #include "cuda/model_cuda.h"
+#include "core/objectives.h"
 #include "cuda/objectives_cuda.h"
 
 static int dev_value_grad(void *self, const float *x, size_t B, double *value, float *grad,
@@ -39,13 +40,7 @@ int l2d_cuda_objective_init(struct l2d_cuda_objective *o, struct l2d_model *m, c
     memset(o, 0, sizeof *o);
     if (!m || m->device < 0) return l2d_seterr(err, L2D_EINVAL, "attack objective: no CUDA rejector");
     const size_t A = m->out;
-    if (!c && B) return l2d_seterr(err, L2D_EINVAL, "attack objective: no costs");
-    if (!isfinite(nu) || nu < 0.0)
-        return l2d_seterr(err, L2D_EINVAL, "attack objective: nu = %g is not a finite value >= 0",
-                          nu);
-    if (target < -1 || (target >= 0 && (size_t)target >= A))
-        return l2d_seterr(err, L2D_EINVAL, "attack objective: target agent %d is not in [0, %zu)",
-                          target, A);
+    if ((rc = l2d_rej_objective_check(c, B, A, nu, target, err))) return rc;
     if ((rc = l2d_cuda_model_use(m, err))) return rc;
     o->m = m;
     o->c = c;

@@ -41,15 +41,16 @@ int l2d_cfg_split_target(const char *text, char **section, char **key)
     return 0;
 }
 
-/* Remove [sweep] section.key and every [method.*] section.key. */
-static void drop_overrides(struct l2d_cfg *cfg, const char *sec, const char *key)
+/* Remove every entry match(its section, its key, sec, key) picks; returns
+ * how many (and marks the configuration changed when any). */
+static size_t drop_entries(struct l2d_cfg *cfg, const char *sec, const char *key,
+                           int (*match)(const char *s, const char *k, const char *sec,
+                                        const char *key))
 {
-    size_t w = 0, removed = 0, n = strlen(sec);
+    size_t w = 0, removed = 0;
     for (size_t e = 0; e < cfg->nent; e++) {
         struct l2d_cfg_entry *x = &cfg->ents[e];
-        const char *s = cfg->secs[x->sec].name;
-        if ((!strcmp(s, "sweep") || !strncmp(s, "method.", 7)) && !strncmp(x->key, sec, n) &&
-            x->key[n] == '.' && !strcmp(x->key + n + 1, key)) {
+        if (match(cfg->secs[x->sec].name, x->key, sec, key)) {
             free(x->key);
             free(x->value);
             l2d_origin_free(&x->at);
@@ -60,6 +61,20 @@ static void drop_overrides(struct l2d_cfg *cfg, const char *sec, const char *key
     }
     cfg->nent = w;
     if (removed) l2d_cfg_changed(cfg);
+    return removed;
+}
+
+/* [sweep] section.key and every [method.*] section.key */
+static int is_override(const char *s, const char *k, const char *sec, const char *key)
+{
+    size_t n = strlen(sec);
+    return (!strcmp(s, "sweep") || !strncmp(s, "method.", 7)) && !strncmp(k, sec, n) &&
+           k[n] == '.' && !strcmp(k + n + 1, key);
+}
+
+static int is_key(const char *s, const char *k, const char *sec, const char *key)
+{
+    return !strcmp(s, sec) && !strcmp(k, key);
 }
 
 int l2d_cfg_set(struct l2d_cfg *cfg, const char *assignment, struct l2d_error *err)
@@ -81,7 +96,8 @@ int l2d_cfg_set(struct l2d_cfg *cfg, const char *assignment, struct l2d_error *e
         /* a --set of a swept key (or of a key a method overrides) replaces
          * that sweep dimension (or override): the value given is the value
          * every cell runs with, never silently overwritten by the sweep */
-        if (strcmp(sec, "sweep") && strncmp(sec, "method.", 7)) drop_overrides(cfg, sec, key);
+        if (strcmp(sec, "sweep") && strncmp(sec, "method.", 7))
+            drop_entries(cfg, sec, key, is_override);
         struct l2d_origin at = {NULL, 0, sec, key};
         rc = l2d_cfg_put(cfg, sec, key, l2d_cfg_trim(val), &at, err);
     }
@@ -97,21 +113,8 @@ int l2d_cfg_unset(struct l2d_cfg *cfg, const char *target, struct l2d_error *err
     char *sec = NULL, *key = NULL;
     if (strchr(target, '=') || l2d_cfg_split_target(target, &sec, &key))
         return l2d_seterr(err, L2D_EINVAL, "--unset %s: expected section.key", target);
-    size_t w = 0, removed = 0;
-    for (size_t e = 0; e < cfg->nent; e++) {
-        struct l2d_cfg_entry *x = &cfg->ents[e];
-        if (!strcmp(cfg->secs[x->sec].name, sec) && !strcmp(x->key, key)) {
-            free(x->key);
-            free(x->value);
-            l2d_origin_free(&x->at);
-            removed++;
-            continue;
-        }
-        cfg->ents[w++] = *x;
-    }
-    cfg->nent = w;
+    size_t removed = drop_entries(cfg, sec, key, is_key);
     int rc = removed ? 0 : l2d_seterr(err, L2D_EINVAL, "--unset %s: [%s] has no key '%s'", target, sec, key);
-    if (removed) l2d_cfg_changed(cfg);
     free(sec);
     free(key);
     return rc;
